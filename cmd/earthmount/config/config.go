@@ -1,0 +1,154 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/earthmount/earthmount/auth"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// Path is the file it was read from, or "" for the built-in defaults.
+	Path    string
+	Cache   Cache
+	Remotes []Remote // in file order
+}
+
+// Cache configures the one byte budget and the metadata lifetimes.
+type Cache struct {
+	Memory      int64         // cache.memory: cached chunks plus read-ahead
+	ChunkSize   int64         // cache.chunk_size: 0 means the built-in default
+	DirTTL      time.Duration // cache.dir_ttl: how long a listing is trusted
+	AttrTTL     time.Duration // cache.attr_ttl: kernel entry/attribute cache
+	NegativeTTL time.Duration // cache.negative_ttl: "no such file" answers
+}
+
+// Remote is one configured remote.
+type Remote struct {
+	Name            string
+	Type            string // "s3"
+	Endpoint        string
+	Region          string
+	Buckets         []string
+	Profile         string
+	AccessKeyID     string
+	SecretAccessKey auth.Secret
+	Anonymous       bool
+}
+
+// Defaults.
+const (
+	DefaultMemory      = 512 << 20
+	DefaultDirTTL      = 5 * time.Minute
+	DefaultAttrTTL     = time.Minute
+	DefaultNegativeTTL = 30 * time.Second
+	DefaultRegion      = "us-east-1"
+)
+
+// Builtin is the configuration used when there is no file: the OSN pod
+// that hosts LEAP's public buckets, read anonymously unless AWS
+// credentials are found the usual way.
+func Builtin() *Config {
+	return &Config{
+		Cache: Cache{Memory: DefaultMemory, DirTTL: DefaultDirTTL, AttrTTL: DefaultAttrTTL, NegativeTTL: DefaultNegativeTTL},
+		Remotes: []Remote{{
+			Name:     "osn",
+			Type:     "s3",
+			Endpoint: "https://nyu1.osn.mghpcc.org",
+			Region:   DefaultRegion,
+			Buckets:  []string{"leap-pangeo-inbox", "leap-pangeo-manual", "leap-pangeo-pipeline"},
+		}},
+	}
+}
+
+// Locate returns the config file to read: flag, else $EARTHMOUNT_CONFIG,
+// else $XDG_CONFIG_HOME/earthmount/config.yaml (~/.config/... when unset).
+// explicit reports whether the user named the file, in which case it must
+// exist.
+func Locate(flag string, getenv func(string) string) (path string, explicit bool) {
+	if flag != "" {
+		return flag, true
+	}
+	if p := getenv("EARTHMOUNT_CONFIG"); p != "" {
+		return p, true
+	}
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return "", false
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "earthmount", "config.yaml"), false
+}
+
+// Load reads the configuration that Locate names, or the built-in one when
+// there is no file and none was asked for.
+func Load(flag string, getenv func(string) string) (*Config, error) {
+	path, explicit := Locate(flag, getenv)
+	if path == "" {
+		return Builtin(), nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !explicit {
+		return Builtin(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg.Path = path
+	return cfg, nil
+}
+
+// Remote returns the remote called name.
+func (c *Config) Remote(name string) (*Remote, bool) {
+	for i := range c.Remotes {
+		if c.Remotes[i].Name == name {
+			return &c.Remotes[i], true
+		}
+	}
+	return nil, false
+}
+
+func (r *Remote) validate() error {
+	where := "remotes." + r.Name
+	switch r.Type {
+	case "s3":
+	case "":
+		return fmt.Errorf("%s.type: missing (use type: s3)", where)
+	default:
+		return fmt.Errorf("%s.type: unknown store type %q (supported: s3)", where, r.Type)
+	}
+	if r.Endpoint == "" {
+		return fmt.Errorf("%s.endpoint: missing (for OSN: https://nyu1.osn.mghpcc.org)", where)
+	}
+	u, err := url.Parse(r.Endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%s.endpoint: %q is not an http(s) URL", where, r.Endpoint)
+	}
+	if (r.AccessKeyID == "") != (r.SecretAccessKey == "") {
+		return fmt.Errorf("%s: access_key_id and secret_access_key go together; set both or neither", where)
+	}
+	if r.Anonymous && (r.AccessKeyID != "" || r.Profile != "") {
+		return fmt.Errorf("%s.anonymous: cannot be combined with access keys or a profile", where)
+	}
+	for i, b := range r.Buckets {
+		if b == "" || filepath.Base(b) != b || b == "." || b == ".." {
+			return fmt.Errorf("%s.buckets[%d]: %q is not a bucket name", where, i, b)
+		}
+	}
+	if r.Region == "" {
+		r.Region = DefaultRegion
+	}
+	return nil
+}
