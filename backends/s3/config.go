@@ -1,0 +1,96 @@
+package s3
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultRegion      = "us-east-1"
+	DefaultMaxAttempts = 5
+)
+
+// Config describes one S3 remote. The zero values of the optional fields
+// are documented per field.
+type Config struct {
+	// Remote is the remote's name, used in errors and logs.
+	Remote string
+	// Endpoint is the server's base URL without a bucket, e.g.
+	// https://nyu1.osn.mghpcc.org; http is allowed (tests).
+	Endpoint string
+	// Region signs requests; "" means DefaultRegion.
+	Region string
+	// Buckets restricts the remote to these buckets; List("", "/") then
+	// returns them without a request. Empty means ListBuckets.
+	Buckets []string
+	// Profile names a profile of ~/.aws/credentials and ~/.aws/config.
+	Profile string
+	// AccessKeyID and SecretAccessKey are explicit keys; both or neither.
+	AccessKeyID     string
+	SecretAccessKey string
+	// Anonymous sends unsigned requests.
+	Anonymous bool
+	// HTTPClient replaces the default transport (tuned for many parallel
+	// ranged GETs); optional.
+	HTTPClient *http.Client
+	// MaxAttempts bounds the SDK's attempts per request (jittered
+	// exponential backoff between them); 0 means DefaultMaxAttempts.
+	MaxAttempts int
+	// Logger receives debug traces and retry warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+// validate checks cfg and returns a copy with the defaults filled in.
+func (cfg Config) validate() (Config, error) {
+	var errs []error
+	if cfg.Endpoint == "" {
+		errs = append(errs, errors.New("endpoint is required"))
+	} else if u, err := url.Parse(cfg.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("endpoint %q must be an http or https URL such as https://s3.example.org", cfg.Endpoint))
+	} else if strings.Trim(u.Path, "/") != "" {
+		errs = append(errs, fmt.Errorf("endpoint %q must not contain a path (give buckets separately)", cfg.Endpoint))
+	}
+	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
+		errs = append(errs, errors.New("access_key_id and secret_access_key must be given together"))
+	}
+	if cfg.Anonymous && (cfg.AccessKeyID != "" || cfg.Profile != "") {
+		errs = append(errs, errors.New("anonymous excludes access keys and profile"))
+	}
+	if cfg.MaxAttempts < 0 {
+		errs = append(errs, fmt.Errorf("max attempts %d must not be negative", cfg.MaxAttempts))
+	}
+	for _, b := range cfg.Buckets {
+		if b == "" || strings.ContainsAny(b, "/\n") {
+			errs = append(errs, fmt.Errorf("bucket name %q is not valid", b))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return cfg, fmt.Errorf("s3 remote %q: %w", cfg.Remote, err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.Endpoint = strings.TrimRight(cfg.Endpoint, "/")
+	cfg.Buckets = sortBuckets(cfg.Buckets)
+	return cfg, nil
+}
+
+// sortBuckets returns the distinct names in the byte order of the prefixes
+// "name/" they become: "a-b/" sorts before "a/" although "a" < "a-b".
+func sortBuckets(names []string) []string {
+	out := slices.Clone(names)
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(a+"/", b+"/") })
+	return slices.Compact(out)
+}
