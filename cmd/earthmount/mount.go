@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/earthmount/earthmount/cache"
+	"github.com/earthmount/earthmount/cmd/earthmount/config"
+	"github.com/earthmount/earthmount/fs"
+)
+
+type mountFlags struct {
+	config      string
+	cacheMemory string
+	logLevel    string
+	allowOther  bool
+	debugFUSE   bool
+}
+
+func newMountCmd(e *env) *cobra.Command {
+	var f mountFlags
+	cmd := &cobra.Command{
+		Use:   "mount [REMOTE[:PATH]] MOUNTPOINT",
+		Short: "Mount every configured remote, or one remote's subtree, on MOUNTPOINT (foreground)",
+		Long: `Mount every configured remote as a top-level directory of MOUNTPOINT, or, with
+REMOTE[:PATH], only that remote (or that path inside it). earthmount stays in the
+foreground until the filesystem is unmounted (fusermount3 -u MOUNTPOINT) or it
+receives SIGINT or SIGTERM, and then unmounts cleanly.`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runMount(cmd.Context(), e, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "config file (default $EARTHMOUNT_CONFIG, else $XDG_CONFIG_HOME/earthmount/config.yaml)")
+	fl.StringVar(&f.cacheMemory, "cache-memory", "", "byte budget for cached chunks plus read-ahead, e.g. 512MiB (default: config cache.memory, else 512MiB)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.BoolVar(&f.allowOther, "allow-other", false, "let other users access the mount (needs user_allow_other in /etc/fuse.conf)")
+	fl.BoolVar(&f.debugFUSE, "debug-fuse", false, "log every FUSE request (very verbose)")
+	return cmd
+}
+
+// target is what one mount serves: all remotes, or one remote's subtree.
+type target struct {
+	remotes []*config.Remote
+	prefix  string // for a single remote: the subtree, "" or ending in "/"
+	single  bool
+	label   string
+}
+
+func parseTarget(cfg *config.Config, arg string) (target, error) {
+	if arg == "" {
+		t := target{}
+		var names []string
+		for i := range cfg.Remotes {
+			t.remotes = append(t.remotes, &cfg.Remotes[i])
+			names = append(names, cfg.Remotes[i].Name)
+		}
+		t.label = strings.Join(names, ",")
+		return t, nil
+	}
+	name, path, _ := strings.Cut(arg, ":")
+	r, ok := cfg.Remote(name)
+	if !ok {
+		var names []string
+		for _, r := range cfg.Remotes {
+			names = append(names, r.Name)
+		}
+		return target{}, fmt.Errorf("no remote called %q (configured: %s)", name, strings.Join(names, ", "))
+	}
+	path = strings.Trim(path, "/")
+	if path != "" {
+		for _, seg := range strings.Split(path, "/") {
+			if seg == "" || seg == "." || seg == ".." {
+				return target{}, fmt.Errorf("%s: path %q has an empty, '.' or '..' segment", arg, path)
+			}
+		}
+		path += "/"
+	}
+	return target{remotes: []*config.Remote{r}, prefix: path, single: true, label: arg}, nil
+}
+
+func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
+	log, err := newLogger(e.stderr, f.logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(f.config, e.getenv)
+	if err != nil {
+		return err
+	}
+	if f.cacheMemory != "" {
+		n, err := config.ParseSize(f.cacheMemory)
+		if err != nil || n < 16<<20 {
+			return fmt.Errorf("--cache-memory %q: give a size of at least 16MiB, such as 512MiB", f.cacheMemory)
+		}
+		cfg.Cache.Memory = n
+	}
+	var remoteArg string
+	dir := args[len(args)-1]
+	if len(args) == 2 {
+		remoteArg = args[0]
+	}
+	tgt, err := parseTarget(cfg, remoteArg)
+	if err != nil {
+		return err
+	}
+	dir, err = prepareMountpoint(dir, log)
+	if err != nil {
+		return err
+	}
+
+	// The budget bounds what the cache holds; the memory limit makes the Go
+	// runtime collect garbage before the heap outgrows it, so the process
+	// stays within the budget plus a fixed overhead.
+	debug.SetMemoryLimit(cfg.Cache.Memory + 64<<20)
+
+	chunks, err := cache.New(cache.Options{Budget: cfg.Cache.Memory, ChunkSize: cfg.Cache.ChunkSize, Logger: log})
+	if err != nil {
+		return err
+	}
+	var remotes []fs.Remote
+	for _, r := range tgt.remotes {
+		st, err := newStore(ctx, r, log)
+		if err != nil {
+			return err
+		}
+		log.Debug("remote ready", "remote", r.Name, "endpoint", r.Endpoint, "credentials", st.credentials)
+		remotes = append(remotes, fs.Remote{
+			Name:   r.Name,
+			Prefix: tgt.prefix,
+			Meta: cache.NewMeta(st.store, cache.MetaOptions{
+				Remote: r.Name, TTL: cfg.Cache.DirTTL, NegativeTTL: cfg.Cache.NegativeTTL, Logger: log,
+			}),
+			Source: st.store,
+		})
+	}
+	srv, err := fs.Mount(dir, fs.Options{
+		Remotes:     remotes,
+		Single:      tgt.single,
+		Cache:       chunks,
+		AttrTTL:     cfg.Cache.AttrTTL,
+		NegativeTTL: cfg.Cache.NegativeTTL,
+		AllowOther:  f.allowOther,
+		DebugFUSE:   f.debugFUSE,
+		Logger:      log,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "earthmount: mounted %s on %s\n", tgt.label, dir)
+
+	done := make(chan struct{})
+	go func() {
+		srv.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		log.Info("unmounted", "mountpoint", dir)
+		return nil
+	case <-ctx.Done():
+	}
+	log.Info("signal received, unmounting", "mountpoint", dir)
+	return unmount(srv, dir, done, log)
+}
+
+// unmount detaches the filesystem. A busy mount (a program still has a
+// file open) cannot be unmounted normally; after a few tries it is
+// detached lazily, so that no mount is ever left behind.
+func unmount(srv *fs.Server, dir string, done <-chan struct{}, log *slog.Logger) error {
+	var err error
+	for i := 0; i < 5; i++ {
+		if err = srv.Unmount(); err == nil {
+			break
+		}
+		select {
+		case <-done:
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		log.Warn("mount busy, detaching it lazily", "mountpoint", dir, "err", err)
+		if derr := detach(dir); derr != nil {
+			return errors.Join(err, derr)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		log.Warn("FUSE server did not stop in time; exiting anyway", "mountpoint", dir)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/earthmount/earthmount/cmd/earthmount/config"
+)
+
+func newRemotesCmd(e *env) *cobra.Command {
+	var cfgPath string
+	cmd := &cobra.Command{
+		Use:   "remotes",
+		Short: "List the configured remotes and the credentials each would use (never a secret)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.Load(cfgPath, e.getenv)
+			if err != nil {
+				return err
+			}
+			src := "built-in defaults (no config file)"
+			if cfg.Path != "" {
+				src = cfg.Path
+			}
+			fmt.Fprintf(e.stdout, "config: %s\n", src)
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tTYPE\tENDPOINT\tBUCKETS\tCREDENTIALS")
+			for i := range cfg.Remotes {
+				r := &cfg.Remotes[i]
+				st, err := newStore(cmd.Context(), r, nil)
+				creds := ""
+				if err != nil {
+					creds = "error: " + err.Error()
+				} else {
+					creds = st.credentials
+				}
+				buckets := strings.Join(r.Buckets, ",")
+				if buckets == "" {
+					buckets = "(listed from the endpoint)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, r.Endpoint, buckets, creds)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $EARTHMOUNT_CONFIG, else $XDG_CONFIG_HOME/earthmount/config.yaml)")
+	return cmd
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/earthmount/earthmount/backends"
+	"github.com/earthmount/earthmount/backends/s3"
+	"github.com/earthmount/earthmount/cmd/earthmount/config"
+)
+
+// builtStore is a store made from one remote's config.
+type builtStore struct {
+	store       backends.Store
+	credentials string // which credential source it uses, never a secret
+}
+
+// newStore builds the store for r. It sends no request: logins and
+// connections happen on first access.
+func newStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*builtStore, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	switch r.Type {
+	case "s3":
+		st, err := s3.New(ctx, s3.Config{
+			Remote:          r.Name,
+			Endpoint:        r.Endpoint,
+			Region:          r.Region,
+			Buckets:         r.Buckets,
+			Profile:         r.Profile,
+			AccessKeyID:     r.AccessKeyID,
+			SecretAccessKey: r.SecretAccessKey.Reveal(),
+			Anonymous:       r.Anonymous,
+			Logger:          log.With("remote", r.Name),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("remote %s: %w", r.Name, err)
+		}
+		return &builtStore{store: st, credentials: st.CredentialSource()}, nil
+	default:
+		return nil, fmt.Errorf("remote %s: unknown type %q", r.Name, r.Type)
+	}
+}

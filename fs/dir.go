@@ -1,0 +1,124 @@
+package fs
+
+import (
+	"context"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/earthmount/earthmount/cache"
+)
+
+// dirNode is a directory: a remote's root or a prefix of its keys.
+type dirNode struct {
+	gofs.Inode
+	fsys   *filesystem
+	remote *Remote
+	prefix string // "" or ends in "/"
+}
+
+var (
+	_ gofs.NodeLookuper       = (*dirNode)(nil)
+	_ gofs.NodeOpendirHandler = (*dirNode)(nil)
+	_ gofs.NodeGetattrer      = (*dirNode)(nil)
+	_ gofs.NodeStatfser       = (*dirNode)(nil)
+	_ gofs.NodeGetxattrer     = (*dirNode)(nil)
+	_ gofs.NodeSetattrer      = (*dirNode)(nil)
+	_ gofs.NodeCreater        = (*dirNode)(nil)
+	_ gofs.NodeMkdirer        = (*dirNode)(nil)
+	_ gofs.NodeUnlinker       = (*dirNode)(nil)
+	_ gofs.NodeRmdirer        = (*dirNode)(nil)
+	_ gofs.NodeRenamer        = (*dirNode)(nil)
+	_ gofs.NodeSymlinker      = (*dirNode)(nil)
+	_ gofs.NodeMknoder        = (*dirNode)(nil)
+	_ gofs.NodeLinker         = (*dirNode)(nil)
+)
+
+func (d *dirNode) path(name string) string {
+	p := d.remote.Name + ":" + d.prefix
+	if name != "" {
+		p += name
+	}
+	return p
+}
+
+func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.fsys.dirAttr(&out.Attr, d.StableAttr().Ino)
+	return 0
+}
+
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	e, err := d.remote.Meta.Lookup(ctx, d.prefix, name)
+	if err != nil {
+		return nil, toErrno(d.fsys.log, "lookup", d.path(name), err)
+	}
+	return d.childInode(ctx, e, out), 0
+}
+
+// childInode returns the inode for entry e, reusing a known child so that
+// a node's identity (and the kernel's cached pages) survives new lookups.
+func (d *dirNode) childInode(ctx context.Context, e cache.Entry, out *fuse.EntryOut) *gofs.Inode {
+	if e.Dir {
+		key := d.prefix + e.Name + "/"
+		ino := inoFor(d.remote.Name, key)
+		d.fsys.dirAttr(&out.Attr, ino)
+		if ch := d.GetChild(e.Name); ch != nil && ch.StableAttr().Ino == ino {
+			return ch
+		}
+		n := &dirNode{fsys: d.fsys, remote: d.remote, prefix: key}
+		return d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino})
+	}
+	ino := inoFor(d.remote.Name, e.Info.Key)
+	d.fsys.fileAttr(&out.Attr, ino, e.Info)
+	if ch := d.GetChild(e.Name); ch != nil && ch.StableAttr().Ino == ino {
+		if f, ok := ch.Operations().(*fileNode); ok {
+			f.setInfo(e.Info)
+			return ch
+		}
+	}
+	f := &fileNode{fsys: d.fsys, remote: d.remote, prefix: d.prefix, name: e.Name}
+	f.setInfo(e.Info)
+	return d.NewInode(ctx, f, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
+}
+
+func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	return &dirHandle{dir: d, reader: d.remote.Meta.OpenDir(d.prefix)}, 0, 0
+}
+
+func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	return d.fsys.statfs(out)
+}
+
+// Getxattr answers ENODATA without a request: ls and cp ask for ACLs and
+// security labels on every file, and object stores keep none.
+func (d *dirNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	return 0, syscall.ENODATA
+}
+
+// The filesystem is read-only for now: every change is refused here as
+// well as by the read-only mount flag.
+
+func (d *dirNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	return syscall.EROFS
+}
+func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	return nil, nil, 0, syscall.EROFS
+}
+func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno { return syscall.EROFS }
+func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno  { return syscall.EROFS }
+func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	return syscall.EROFS
+}
+func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+func (d *dirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+func (d *dirNode) Link(ctx context.Context, target gofs.InodeEmbedder, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}

@@ -1,0 +1,144 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/earthmount/earthmount/backends"
+	"github.com/earthmount/earthmount/cache"
+)
+
+// fileNode is one object. Its attributes come from the listing or lookup
+// that found it, refreshed through cache.Meta; it never sends a HEAD of
+// its own.
+type fileNode struct {
+	gofs.Inode
+	fsys   *filesystem
+	remote *Remote
+	prefix string // parent directory's prefix
+	name   string // name in the parent (may differ from the key: "a~object")
+
+	mu         sync.Mutex
+	info       backends.ObjectInfo // guarded by mu
+	lastOpened string              // version at the previous open; guarded by mu
+}
+
+var (
+	_ gofs.NodeGetattrer  = (*fileNode)(nil)
+	_ gofs.NodeOpener     = (*fileNode)(nil)
+	_ gofs.NodeSetattrer  = (*fileNode)(nil)
+	_ gofs.NodeGetxattrer = (*fileNode)(nil)
+)
+
+func (f *fileNode) setInfo(info backends.ObjectInfo) {
+	f.mu.Lock()
+	f.info = info
+	f.mu.Unlock()
+}
+
+func (f *fileNode) getInfo() backends.ObjectInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.info
+}
+
+func (f *fileNode) path() string { return f.remote.Name + ":" + f.prefix + f.name }
+
+// refresh asks cache.Meta for the current attributes. Meta answers from
+// its listings until they expire, so this is usually free; when the object
+// is gone, the node keeps its last known attributes and the open fails.
+func (f *fileNode) refresh(ctx context.Context) (backends.ObjectInfo, error) {
+	e, err := f.remote.Meta.Lookup(ctx, f.prefix, f.name)
+	if err != nil {
+		return f.getInfo(), err
+	}
+	if e.Dir {
+		return f.getInfo(), backends.ErrStale
+	}
+	f.setInfo(e.Info)
+	return e.Info, nil
+}
+
+func (f *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	if h, ok := fh.(*fileHandle); ok {
+		// An open file shows the version it is pinned to.
+		f.fsys.fileAttr(&out.Attr, f.StableAttr().Ino, h.info)
+		return 0
+	}
+	info, err := f.refresh(ctx)
+	if err != nil && !errors.Is(err, backends.ErrUnavailable) && !errors.Is(err, backends.ErrThrottled) {
+		return toErrno(f.fsys.log, "getattr", f.path(), err)
+	}
+	f.fsys.fileAttr(&out.Attr, f.StableAttr().Ino, info)
+	return 0
+}
+
+func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
+		return nil, 0, syscall.EROFS
+	}
+	info, err := f.refresh(ctx)
+	if err != nil {
+		return nil, 0, toErrno(f.fsys.log, "open", f.path(), err)
+	}
+	var fuseFlags uint32
+	f.mu.Lock()
+	// The kernel may keep the pages it has only when they belong to the
+	// same version; without a version, always drop them.
+	if info.Version != "" && info.Version == f.lastOpened {
+		fuseFlags |= fuse.FOPEN_KEEP_CACHE
+	}
+	f.lastOpened = info.Version
+	f.mu.Unlock()
+	h := &fileHandle{
+		node:   f,
+		info:   info,
+		reader: f.fsys.opts.Cache.Open(f.remote.Source, f.remote.Name, info),
+	}
+	return h, fuseFlags, 0
+}
+
+func (f *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (f *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	return 0, syscall.ENODATA
+}
+
+// fileHandle is one open of a file, pinned to the version seen at open.
+type fileHandle struct {
+	node   *fileNode
+	info   backends.ObjectInfo
+	reader *cache.Reader
+}
+
+var (
+	_ gofs.FileReader    = (*fileHandle)(nil)
+	_ gofs.FileReleaser  = (*fileHandle)(nil)
+	_ gofs.FileGetattrer = (*fileHandle)(nil)
+)
+
+func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	n, err := h.reader.ReadAt(ctx, dest, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, toErrno(h.node.fsys.log, "read", h.node.path(), err)
+	}
+	return fuse.ReadResultData(dest[:n]), 0
+}
+
+func (h *fileHandle) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Errno {
+	h.node.fsys.fileAttr(&out.Attr, h.node.StableAttr().Ino, h.info)
+	return 0
+}
+
+func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
+	h.reader.Close()
+	return 0
+}

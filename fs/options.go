@@ -1,0 +1,52 @@
+package fs
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/earthmount/earthmount/cache"
+)
+
+// Remote is one configured remote as the filesystem sees it.
+type Remote struct {
+	// Name is the remote's name: the top-level directory when several
+	// remotes are mounted together, and the label in logs.
+	Name string
+	// Prefix is the mounted subtree ("" or ending in "/"), from REMOTE:PATH.
+	Prefix string
+	// Meta answers listings and lookups.
+	Meta *cache.Meta
+	// Source reads object bytes through the chunk cache.
+	Source cache.Source
+}
+
+// Options configures a mount. Zero durations take the defaults below.
+type Options struct {
+	// Remotes to mount. With Single, there must be exactly one and its
+	// Prefix becomes the mount's root; otherwise each remote is a
+	// directory of the root.
+	Remotes []Remote
+	Single  bool
+
+	// Cache serves every file read; it holds the one byte budget.
+	Cache *cache.Cache
+
+	// AttrTTL is how long the kernel trusts entries and attributes.
+	AttrTTL time.Duration
+	// NegativeTTL is how long the kernel trusts "no such file".
+	NegativeTTL time.Duration
+
+	AllowOther bool
+	DebugFUSE  bool
+	// UID and GID own every file; default the mounting user.
+	UID, GID uint32
+
+	Logger *slog.Logger
+}
+
+// Defaults suited to read-mostly science data: datasets change rarely, and
+// every kernel revalidation of a path costs a FUSE round trip.
+const (
+	DefaultAttrTTL     = time.Minute
+	DefaultNegativeTTL = 30 * time.Second
+)
