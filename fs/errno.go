@@ -34,21 +34,23 @@ func toErrno(log *slog.Logger, op, path string, err error) syscall.Errno {
 	if err == nil {
 		return 0
 	}
-	errno := syscall.EIO
-	var se syscall.Errno
-	if errors.As(err, &se) {
-		errno = se
-	} else {
-		for _, e := range errnoTable {
-			if errors.Is(err, e.kind) {
-				errno = e.errno
-				break
-			}
+	// The kinds come first: a store's error may carry a low-level errno
+	// (ECONNREFUSED from a dial) that means nothing to the caller of read.
+	errno, found := syscall.EIO, false
+	for _, e := range errnoTable {
+		if errors.Is(err, e.kind) {
+			errno, found = e.errno, true
+			break
 		}
 	}
+	var se syscall.Errno
+	if !found && errors.As(err, &se) {
+		errno = se
+	}
 	level := slog.LevelWarn
-	switch errno {
-	case syscall.ENOENT, syscall.EINTR:
+	var be *backends.Error
+	hinted := errors.As(err, &be) && be.Hint != ""
+	if (errno == syscall.ENOENT && !hinted) || errno == syscall.EINTR {
 		level = slog.LevelDebug
 	}
 	log.Log(context.Background(), level, "filesystem operation failed", "op", op, "path", path, "errno", errno.Error(), "err", err)

@@ -33,6 +33,7 @@ func TestToErrno(t *testing.T) {
 		{"deadline", wrap(context.DeadlineExceeded), syscall.ETIMEDOUT},
 		{"errno passes through", fmt.Errorf("x: %w", syscall.ENOSPC), syscall.ENOSPC},
 		{"unknown", io.ErrUnexpectedEOF, syscall.EIO},
+		{"kind wins over a wrapped dial errno", wrap(backends.Kind(backends.ErrUnavailable, syscall.ECONNREFUSED)), syscall.EIO},
 	}
 	log := slog.New(slog.DiscardHandler)
 	for _, tt := range tests {

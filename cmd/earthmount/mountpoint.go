@@ -23,7 +23,7 @@ func prepareMountpoint(dir string, log *slog.Logger) (string, error) {
 		return "", fmt.Errorf("mountpoint %s: %w", dir, err)
 	}
 	fi, err := os.Stat(abs)
-	if errors.Is(err, syscall.ENOTCONN) || errors.Is(err, syscall.ECONNABORTED) {
+	if isDisconnected(err) || (err == nil && stale(abs)) {
 		log.Warn("cleaning up a stale mount left by a process that died", "mountpoint", abs)
 		if err := detach(abs); err != nil {
 			return "", fmt.Errorf("mountpoint %s: stale mount could not be removed: %w (try: fusermount3 -uz %s)", abs, err, abs)
@@ -42,6 +42,27 @@ func prepareMountpoint(dir string, log *slog.Logger) (string, error) {
 		return "", fmt.Errorf("mountpoint %s is already mounted (%s); unmount it first: fusermount3 -u %s", abs, fstype, abs)
 	}
 	return abs, nil
+}
+
+// stale reports whether dir is a FUSE mount whose server is gone. stat
+// alone cannot tell: the kernel answers it from cached attributes, so ask
+// for something only the server can give, the directory's entries.
+func stale(dir string) bool {
+	fstype, ok := mountedFS(dir)
+	if !ok || !strings.HasPrefix(fstype, "fuse") {
+		return false
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return isDisconnected(err)
+	}
+	defer f.Close()
+	_, err = f.Readdirnames(1)
+	return isDisconnected(err)
+}
+
+func isDisconnected(err error) bool {
+	return errors.Is(err, syscall.ENOTCONN) || errors.Is(err, syscall.ECONNABORTED)
 }
 
 // detach lazily unmounts dir: directly when we may, else through the
