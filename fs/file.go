@@ -128,6 +128,10 @@ var (
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n, err := h.reader.ReadAt(ctx, dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
+		if errors.Is(err, backends.ErrStale) {
+			// The next open must see the new version, not pin this one again.
+			h.node.remote.Meta.Invalidate(h.node.prefix, h.node.name)
+		}
 		return nil, toErrno(h.node.fsys.log, "read", h.node.path(), err)
 	}
 	return fuse.ReadResultData(dest[:n]), 0

@@ -126,6 +126,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer chunks.Close()
 	var remotes []fs.Remote
 	for _, r := range tgt.remotes {
 		st, err := newStore(ctx, r, log)
@@ -133,14 +134,11 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 			return err
 		}
 		log.Debug("remote ready", "remote", r.Name, "endpoint", r.Endpoint, "credentials", st.credentials)
-		remotes = append(remotes, fs.Remote{
-			Name:   r.Name,
-			Prefix: tgt.prefix,
-			Meta: cache.NewMeta(st.store, cache.MetaOptions{
-				Remote: r.Name, TTL: cfg.Cache.DirTTL, NegativeTTL: cfg.Cache.NegativeTTL, Logger: log,
-			}),
-			Source: st.store,
+		meta := cache.NewMeta(st.store, cache.MetaOptions{
+			Remote: r.Name, TTL: cfg.Cache.DirTTL, NegativeTTL: cfg.Cache.NegativeTTL, Logger: log,
 		})
+		defer meta.Close()
+		remotes = append(remotes, fs.Remote{Name: r.Name, Prefix: tgt.prefix, Meta: meta, Source: st.store})
 	}
 	srv, err := fs.Mount(dir, fs.Options{
 		Remotes:     remotes,

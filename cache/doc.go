@@ -1,0 +1,76 @@
+// Package cache holds what earthmount keeps in memory between the
+// filesystem and the stores: object bytes (Cache, Reader) and directory
+// metadata (Meta, DirReader). fs reaches the stores through it.
+//
+// It imports only backends, the standard library and golang-lru; it must
+// never import fs, cmd or any storage SDK.
+//
+// # Chunks
+//
+// An object is read in chunks of Options.ChunkSize bytes (DefaultChunkSize,
+// 8 MiB; see its comment for why): chunk i covers [i*size, (i+1)*size),
+// the last one is short, and an object up to one chunk is fetched whole
+// in one request. A chunk is cached under (remote, key, version, index),
+// so an overwritten object can never serve old bytes, and every fetch
+// asks the store for exactly the version pinned at Open (the store turns
+// that into If-Match and answers ErrStale if the object changed). A stale
+// chunk is never cached, and a Reader that saw ErrStale fails every later
+// read. An object without a version (Version "") is cached per Reader
+// only. A fetch that returns fewer bytes than the pinned size promises is
+// an ErrUnavailable, never short data. Store errors pass through wrapped,
+// so errors.Is sees their kinds.
+//
+// # Budget
+//
+// Options.Budget bounds, in bytes, every cached chunk, every fetch in
+// flight (demand and read-ahead) and every recycled buffer, over all open
+// Readers; each chunk is also charged a small fixed overhead (budget.go).
+// A fetch reserves its buffer before it starts, evicting least recently
+// used chunks; a demand read that finds the room held by fetches in flight
+// waits (until its ctx ends) for room, and read-ahead that finds no room
+// is skipped. So a thousand open files reading at once stay within the
+// budget; Stats().PeakBytes shows the highest level reached. Evicted
+// full-size buffers are reused by later fetches (the free list counts
+// against the budget). The heap still holds garbage between GCs, so cmd
+// sets debug.SetMemoryLimit from the budget plus a margin: the Go runtime
+// then collects before the process grows past it.
+//
+// # Read-ahead
+//
+// Each Reader detects sequential access (tolerating the kernel's slight
+// reordering of async reads) and fetches the chunks after the one being
+// read, in a window that starts at one chunk and doubles each time the
+// reader enters a new chunk, up to 16 chunks in flight per Reader. A seek
+// drops the window; two or more seeks with less than a chunk read per seek
+// mark the Reader random, with no read-ahead until it reads two chunks in
+// a row again. Read-ahead may hold at most half the budget (in flight plus
+// fetched and not yet read), none while a demand read waits for room,
+// and at most three quarters of Options.MaxInflight fetch slots; when
+// refused, the window halves. Prefetched chunks land in the shared LRU.
+// See readahead.go.
+//
+// # Metadata
+//
+// Meta lists directories (delimiter "/") page by page as DirReaders ask,
+// and keeps complete listings for MetaOptions.TTL; a cached listing, even
+// one still being fetched, answers Lookups of the names it has, and a
+// complete one answers ENOENT for the others: listings answer stat, never
+// a HEAD per entry. Other Lookups cost one round trip (Stat and a one-key
+// listing in parallel); results are cached, negative ones for
+// NegativeTTL. Names that cannot be path components are skipped, and an
+// object shadowed by a directory of the same name shows as "name~object"
+// (names.go). A subtree being walked (find, rsync, du, cp -r) is listed
+// flat, a thousand keys per request, and every directory's listing is
+// built from that (walk.go).
+//
+// # Contexts
+//
+// Everything that blocks takes the caller's ctx and returns ctx.Err() when
+// it ends, without failing other callers. Work shared between callers does
+// not run under one caller's ctx: a chunk fetch runs under the Cache's
+// context with Options.FetchTimeout, read-ahead under its Reader's context
+// (cancelled by Reader.Close), a walk's background page under the Meta's
+// (cancelled by Meta.Close). Listing pages and lookup requests run under
+// the ctx of the caller that asked first; if that caller goes away, the
+// next waiter asks again.
+package cache

@@ -1,0 +1,100 @@
+package cache
+
+// Read-ahead policy (per Reader; see doc.go for the summary).
+//
+// A read is sequential when it starts near where the previous reads ended:
+// up to chunkSize/8 before (the kernel sends its async 128 KiB reads
+// slightly out of order; 1 MiB at 8 MiB chunks, Mountpoint's tolerance) or
+// up to one chunk after (a small forward skip still lands in the window;
+// gcsfuse allows 8 MiB). Anything else is a seek. A first read at offset 0
+// starts a sequential run; a first read elsewhere counts as a seek.
+//
+// While reads stay sequential the window starts at one chunk and doubles
+// each time the reader enters a new chunk, up to maxWindow chunks; the
+// chunks after the one being read, up to the window, are fetched ahead,
+// with at most window of them in flight for the Reader. A seek drops the
+// window to zero. After two or more seeks with fewer than one chunk read
+// per seek on average the Reader is random (gcsfuse's rule) and gets no
+// read-ahead until a sequential run of two chunks re-qualifies it. When the
+// budget refuses a read-ahead fetch (read-ahead may hold at most half the
+// budget, and none while a demand read waits for room) the window halves.
+
+// pattern classifies the accesses of one Reader. Not safe for concurrent
+// use; Reader.mu guards it.
+type pattern struct {
+	cs     int64
+	reads  int
+	seeks  int
+	bytes  int64 // total bytes read
+	run    int64 // bytes read in the current sequential run
+	next   int64 // end of the furthest read of the current run
+	window int   // read-ahead window in chunks; 0 means none
+	chunk  int64 // chunk where the window last grew
+}
+
+func newPattern(chunkSize int64) pattern { return pattern{cs: chunkSize, chunk: -1} }
+
+// observe records a read of n bytes at off and returns the read-ahead
+// window, in chunks after the last chunk of this read.
+func (p *pattern) observe(off, n int64) int {
+	sequential := off >= p.next-p.cs/8 && off <= p.next+p.cs
+	if p.reads == 0 {
+		sequential = off == 0
+	}
+	p.reads++
+	p.bytes += n
+	last := (off + n - 1) / p.cs
+	if !sequential {
+		p.seeks++
+		p.run, p.window, p.next, p.chunk = n, 0, off+n, last
+		return 0
+	}
+	p.run += n
+	p.next = max(p.next, off+n)
+	if p.random() {
+		p.window = 0
+		return 0
+	}
+	switch {
+	case p.window == 0:
+		p.window, p.chunk = 1, last
+	case last > p.chunk:
+		p.window, p.chunk = min(2*p.window, maxWindow), last
+	}
+	return p.window
+}
+
+// random reports gcsfuse's random mode: 2+ seeks with a small average read
+// per seek, unless the current sequential run is long.
+func (p *pattern) random() bool {
+	return p.seeks >= 2 && p.bytes < int64(p.seeks)*p.cs && p.run < 2*p.cs
+}
+
+// shrink halves the window when the budget is tight.
+func (p *pattern) shrink() { p.window = max(1, p.window/2) }
+
+// observe updates r's pattern with a read and returns the window.
+func (r *Reader) observe(off, n int64) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pattern.observe(off, n)
+}
+
+// readAhead starts fetches of the window chunks after chunk last.
+func (r *Reader) readAhead(last int64, window int) {
+	if window == 0 {
+		return
+	}
+	lastChunk := (r.obj.Size - 1) / r.c.chunkSize
+	for idx := last + 1; idx <= min(last+int64(window), lastChunk); idx++ {
+		switch r.c.tryPrefetch(r, idx, window) {
+		case prefetchBusy:
+			return
+		case prefetchRefused:
+			r.mu.Lock()
+			r.pattern.shrink()
+			r.mu.Unlock()
+			return
+		}
+	}
+}
