@@ -133,7 +133,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 		if err != nil {
 			return err
 		}
-		log.Debug("remote ready", "remote", r.Name, "endpoint", r.Endpoint, "credentials", st.credentials)
+		log.Debug("remote ready", "remote", r.Name, "endpoint", r.Endpoint(), "credentials", st.credentials)
 		meta := cache.NewMeta(st.store, cache.MetaOptions{
 			Remote: r.Name, TTL: cfg.Cache.DirTTL, NegativeTTL: cfg.Cache.NegativeTTL, Logger: log,
 		})

@@ -27,7 +27,7 @@ func newRemotesCmd(e *env) *cobra.Command {
 			}
 			fmt.Fprintf(e.stdout, "config: %s\n", src)
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tTYPE\tENDPOINT\tBUCKETS\tCREDENTIALS")
+			fmt.Fprintln(tw, "NAME\tTYPE\tENDPOINT\tTOP LEVEL\tCREDENTIALS")
 			for i := range cfg.Remotes {
 				r := &cfg.Remotes[i]
 				st, err := newStore(cmd.Context(), r, nil)
@@ -37,15 +37,22 @@ func newRemotesCmd(e *env) *cobra.Command {
 				} else {
 					creds = st.credentials
 				}
-				buckets := strings.Join(r.Buckets, ",")
-				if buckets == "" {
-					buckets = "(listed from the endpoint)"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, r.Endpoint, buckets, creds)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, r.Endpoint(), topLevel(r), creds)
 			}
 			return tw.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $EARTHMOUNT_CONFIG, else $XDG_CONFIG_HOME/earthmount/config.yaml)")
 	return cmd
+}
+
+// topLevel describes a remote's top-level directories.
+func topLevel(r *config.Remote) string {
+	if r.S3 != nil {
+		if len(r.S3.Buckets) == 0 {
+			return "(listed from the endpoint)"
+		}
+		return strings.Join(r.S3.Buckets, ",")
+	}
+	return ""
 }

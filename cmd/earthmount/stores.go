@@ -24,15 +24,16 @@ func newStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*builtSt
 	}
 	switch r.Type {
 	case "s3":
+		c := r.S3
 		st, err := s3.New(ctx, s3.Config{
 			Remote:          r.Name,
-			Endpoint:        r.Endpoint,
-			Region:          r.Region,
-			Buckets:         r.Buckets,
-			Profile:         r.Profile,
-			AccessKeyID:     r.AccessKeyID,
-			SecretAccessKey: r.SecretAccessKey.Reveal(),
-			Anonymous:       r.Anonymous,
+			Endpoint:        c.Endpoint,
+			Region:          c.Region,
+			Buckets:         c.Buckets,
+			Profile:         c.Profile,
+			AccessKeyID:     c.AccessKeyID,
+			SecretAccessKey: c.SecretAccessKey.Reveal(),
+			Anonymous:       c.Anonymous,
 			Logger:          log.With("remote", r.Name),
 		})
 		if err != nil {

@@ -3,12 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/earthmount/earthmount/auth"
 )
 
 // Config is the whole configuration.
@@ -28,17 +25,21 @@ type Cache struct {
 	NegativeTTL time.Duration // cache.negative_ttl: "no such file" answers
 }
 
-// Remote is one configured remote.
+// Remote is one configured remote: a name, a store type, and the settings
+// of that type (only the one matching Type is set).
 type Remote struct {
-	Name            string
-	Type            string // "s3"
-	Endpoint        string
-	Region          string
-	Buckets         []string
-	Profile         string
-	AccessKeyID     string
-	SecretAccessKey auth.Secret
-	Anonymous       bool
+	Name string
+	Type string // "s3"
+	S3   *S3
+}
+
+// Endpoint is the remote's main URL, for messages.
+func (r *Remote) Endpoint() string {
+	switch {
+	case r.S3 != nil:
+		return r.S3.Endpoint
+	}
+	return ""
 }
 
 // Defaults.
@@ -57,11 +58,13 @@ func Builtin() *Config {
 	return &Config{
 		Cache: Cache{Memory: DefaultMemory, DirTTL: DefaultDirTTL, AttrTTL: DefaultAttrTTL, NegativeTTL: DefaultNegativeTTL},
 		Remotes: []Remote{{
-			Name:     "osn",
-			Type:     "s3",
-			Endpoint: "https://nyu1.osn.mghpcc.org",
-			Region:   DefaultRegion,
-			Buckets:  []string{"leap-pangeo-inbox", "leap-pangeo-manual", "leap-pangeo-pipeline"},
+			Name: "osn",
+			Type: "s3",
+			S3: &S3{
+				Endpoint: "https://nyu1.osn.mghpcc.org",
+				Region:   DefaultRegion,
+				Buckets:  []string{"leap-pangeo-inbox", "leap-pangeo-manual", "leap-pangeo-pipeline"},
+			},
 		}},
 	}
 }
@@ -118,37 +121,4 @@ func (c *Config) Remote(name string) (*Remote, bool) {
 		}
 	}
 	return nil, false
-}
-
-func (r *Remote) validate() error {
-	where := "remotes." + r.Name
-	switch r.Type {
-	case "s3":
-	case "":
-		return fmt.Errorf("%s.type: missing (use type: s3)", where)
-	default:
-		return fmt.Errorf("%s.type: unknown store type %q (supported: s3)", where, r.Type)
-	}
-	if r.Endpoint == "" {
-		return fmt.Errorf("%s.endpoint: missing (for OSN: https://nyu1.osn.mghpcc.org)", where)
-	}
-	u, err := url.Parse(r.Endpoint)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%s.endpoint: %q is not an http(s) URL", where, r.Endpoint)
-	}
-	if (r.AccessKeyID == "") != (r.SecretAccessKey == "") {
-		return fmt.Errorf("%s: access_key_id and secret_access_key go together; set both or neither", where)
-	}
-	if r.Anonymous && (r.AccessKeyID != "" || r.Profile != "") {
-		return fmt.Errorf("%s.anonymous: cannot be combined with access keys or a profile", where)
-	}
-	for i, b := range r.Buckets {
-		if b == "" || filepath.Base(b) != b || b == "." || b == ".." {
-			return fmt.Errorf("%s.buckets[%d]: %q is not a bucket name", where, i, b)
-		}
-	}
-	if r.Region == "" {
-		r.Region = DefaultRegion
-	}
-	return nil
 }

@@ -40,13 +40,13 @@ remotes:
 		t.Fatalf("remotes = %+v", cfg.Remotes)
 	}
 	osn := cfg.Remotes[0]
-	if osn.Region != DefaultRegion || osn.Profile != "osn" || len(osn.Buckets) != 1 {
+	if osn.S3.Region != DefaultRegion || osn.S3.Profile != "osn" || len(osn.S3.Buckets) != 1 {
 		t.Errorf("osn = %+v", osn)
 	}
-	if cfg.Remotes[1].SecretAccessKey.Reveal() != "verysecret" || cfg.Remotes[1].Region != "eu-west-1" {
+	if cfg.Remotes[1].S3.SecretAccessKey.Reveal() != "verysecret" || cfg.Remotes[1].S3.Region != "eu-west-1" {
 		t.Errorf("local = %+v", cfg.Remotes[1])
 	}
-	if !cfg.Remotes[2].Anonymous {
+	if !cfg.Remotes[2].S3.Anonymous {
 		t.Errorf("open not anonymous")
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/earthmount/earthmount/auth"
 )
 
 // remoteName is what a remote may be called: it becomes a directory name
@@ -87,48 +85,39 @@ func parseCache(n *yaml.Node, c *Cache) error {
 	})
 }
 
-var remoteKeys = []string{"type", "endpoint", "region", "buckets", "profile", "access_key_id", "secret_access_key", "anonymous"}
-
 func parseRemotes(n *yaml.Node, cfg *Config) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: remotes: must be a mapping of remote names to settings", n.Line)
 	}
 	return eachKey(n, "remotes", nil, func(name string, v *yaml.Node) error {
+		where := "remotes." + name
 		if !remoteName.MatchString(name) {
-			return fmt.Errorf("line %d: remotes.%s: a remote name uses letters, digits, '_', '-' and '.'", v.Line, name)
+			return fmt.Errorf("line %d: %s: a remote name uses letters, digits, '_', '-' and '.'", v.Line, where)
+		}
+		if v.Kind != yaml.MappingNode {
+			return fmt.Errorf("line %d: %s: must be a mapping of keys to values", v.Line, where)
 		}
 		r := Remote{Name: name}
-		where := "remotes." + name
-		err := eachKey(v, where, remoteKeys, func(key string, v *yaml.Node) error {
-			w := where + "." + key
-			var err error
-			switch key {
-			case "type":
-				r.Type, err = scalar(v, w)
-			case "endpoint":
-				r.Endpoint, err = scalar(v, w)
-			case "region":
-				r.Region, err = scalar(v, w)
-			case "profile":
-				r.Profile, err = scalar(v, w)
-			case "access_key_id":
-				r.AccessKeyID, err = scalar(v, w)
-			case "secret_access_key":
-				var s string
-				s, err = scalar(v, w)
-				r.SecretAccessKey = auth.Secret(s)
-			case "anonymous":
-				r.Anonymous, err = boolean(v, w)
-			case "buckets":
-				r.Buckets, err = stringList(v, w)
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			if v.Content[i].Value == "type" {
+				t, err := scalar(v.Content[i+1], where+".type")
+				if err != nil {
+					return err
+				}
+				r.Type = t
 			}
-			return err
-		})
+		}
+		var err error
+		switch r.Type {
+		case "s3":
+			r.S3, err = parseS3(v, where)
+		case "":
+			return fmt.Errorf("line %d: %s.type: missing (use type: s3)", v.Line, where)
+		default:
+			return fmt.Errorf("line %d: %s.type: unknown store type %q (supported: s3)", v.Line, where, r.Type)
+		}
 		if err != nil {
 			return err
-		}
-		if err := r.validate(); err != nil {
-			return fmt.Errorf("line %d: %w", v.Line, err)
 		}
 		cfg.Remotes = append(cfg.Remotes, r)
 		return nil
