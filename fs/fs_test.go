@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -214,3 +215,21 @@ func equal(a, b []string) bool {
 func itoa(i int) string {
 	return strings.TrimLeft(string([]byte{byte('0' + i/100%10), byte('0' + i/10%10), byte('0' + i%10)}), "")
 }
+
+func TestKernelReadAheadRaised(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root may change a BDI's read-ahead; others keep the default")
+	}
+	mnt := testMount(t, memstore.New(), true)
+	var st syscall.Stat_t
+	if err := syscall.Stat(mnt, &st); err != nil {
+		t.Fatal(err)
+	}
+	major, minor := (st.Dev>>8)&0xfff, (st.Dev&0xff)|((st.Dev>>12)&0xfff00)
+	b, err := os.ReadFile("/sys/class/bdi/" + itoa2(major) + ":" + itoa2(minor) + "/read_ahead_kb")
+	if err != nil || strings.TrimSpace(string(b)) != "2048" {
+		t.Errorf("read_ahead_kb = %q, %v; want 2048", b, err)
+	}
+}
+
+func itoa2(v uint64) string { return strconv.FormatUint(v, 10) }

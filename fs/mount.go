@@ -78,7 +78,8 @@ func Mount(dir string, opts Options) (*Server, error) {
 		DirectMountFlags: syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_RDONLY,
 		// 1 MiB reads (the kernel's max_pages limit here is 256 pages)
 		// cut the FUSE round trips of a sequential read by 8 against the
-		// 128 KiB default; the chunk cache serves them from memory.
+		// 128 KiB default; the chunk cache serves them from memory. The
+		// kernel only sends them once read-ahead allows (readahead_linux.go).
 		MaxWrite:     1 << 20,
 		MaxReadAhead: 1 << 20,
 		// Kernel read-ahead and parallel readers (dask, 16 threads of cp)
@@ -98,6 +99,7 @@ func Mount(dir string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
+	setKernelReadAhead(dir, kernelReadAheadKiB, opts.Logger)
 	return &Server{srv: server, dir: dir}, nil
 }
 

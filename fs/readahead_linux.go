@@ -1,0 +1,35 @@
+package fs
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// kernelReadAheadKiB is the kernel read-ahead we ask for on the mount's
+// backing device. FUSE offers at most 128 KiB at INIT, which makes the
+// kernel send 128-256 KiB reads; with 2 MiB it sends 1 MiB reads (the
+// max_pages limit), two at a time. Measured on the 2-core test machine, a
+// 1 GiB cp from the in-memory store took 0.9-1.35 s at 128 KiB and
+// 0.37-0.88 s at 1-2 MiB: fewer, larger FUSE round trips.
+const kernelReadAheadKiB = 2048
+
+// setKernelReadAhead raises read_ahead_kb of the mount's BDI, as
+// gcsfuse's max-read-ahead-kb does. Only root may; others keep the kernel
+// default, which is correct, only slower.
+func setKernelReadAhead(dir string, kib int, log *slog.Logger) {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		log.Debug("kernel read-ahead left at its default", "mountpoint", dir, "err", err)
+		return
+	}
+	path := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
+	if err := os.WriteFile(path, []byte(strconv.Itoa(kib)), 0); err != nil {
+		log.Debug("kernel read-ahead left at its default", "path", path, "err", err)
+		return
+	}
+	log.Debug("kernel read-ahead raised", "path", path, "kib", kib)
+}
