@@ -27,6 +27,8 @@ type options struct {
 	timeout    time.Duration
 	rtts       []time.Duration
 	tools      []string
+	chunkSize  string // earthmount's cache.chunk_size; "" keeps its default
+	readOnly   bool   // only workload (a), for tuning the read path
 }
 
 func parseFlags(args []string) (options, error) {
@@ -39,6 +41,8 @@ func parseFlags(args []string) (options, error) {
 	fl.BoolVar(&o.requests, "requests", true, "one extra untimed pass at 0 ms through a counting proxy, for the S3 request table")
 	fl.BoolVar(&o.keep, "keep", false, "keep the work directory (fixtures, logs) for inspection")
 	fl.DurationVar(&o.timeout, "timeout", 60*time.Second, "bound on each cp, find or rsync; a run past it is reported as \"> N s\" and not repeated")
+	fl.StringVar(&o.chunkSize, "chunk-size", "", "earthmount's cache.chunk_size, e.g. 4MiB (default: earthmount's own)")
+	fl.BoolVar(&o.readOnly, "only-read", false, "measure only (a) and (d), the 1 GiB read (for tuning)")
 	rtts := fl.String("rtt", "0,20", "added round-trip times in ms, comma-separated")
 	toolList := fl.String("tools", "direct,earthmount,rclone,s3fs", "tools to measure, comma-separated")
 	if err := fl.Parse(args); err != nil {

@@ -28,6 +28,9 @@ func (b *bench) measure(ctx context.Context, lat latency) error {
 		run func(context.Context, tool, latency) error
 	}{{mRead, b.read}, {mFind, b.find}, {mRsync, b.rsync}}
 	for _, w := range workloads {
+		if b.opts.readOnly && w.m != mRead {
+			continue
+		}
 		for run := 1; run <= b.opts.runs; run++ {
 			for _, t := range b.tools {
 				if t.mount == nil && w.m != mRead {

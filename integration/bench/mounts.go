@@ -88,7 +88,10 @@ func version(ctx context.Context, prog, pkg, flag string) (string, error) {
 // for its ready line; its own SIGTERM handling unmounts it on Close.
 func mountEarthmount(ctx context.Context, b *bench, lat latency, dir, log string) (*mounted, error) {
 	cfg := filepath.Join(b.work, fmt.Sprintf("earthmount-%dms.yaml", lat.RTT.Milliseconds()))
-	conf := testenv.Config{Remotes: map[string]testenv.RemoteConfig{"bench": lat.S3.Remote(bucket)}}
+	conf := testenv.Config{
+		Cache:   testenv.CacheConfig{ChunkSize: b.opts.chunkSize},
+		Remotes: map[string]testenv.RemoteConfig{"bench": lat.S3.Remote(bucket)},
+	}
 	if err := conf.Write(cfg); err != nil {
 		return nil, err
 	}
