@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Defaults for the zero values of Config.
@@ -36,6 +38,11 @@ type Config struct {
 	SecretAccessKey string
 	// Anonymous sends unsigned requests.
 	Anonymous bool
+	// Credentials, when set, is the only source of keys (for example EC2
+	// credentials fetched from Keystone on first use); it excludes the
+	// fields above. CredentialsSource describes it for CredentialSource.
+	Credentials       aws.CredentialsProvider
+	CredentialsSource string
 	// HTTPClient replaces the default transport (tuned for many parallel
 	// ranged GETs); optional.
 	HTTPClient *http.Client
@@ -58,6 +65,9 @@ func (cfg Config) validate() (Config, error) {
 	}
 	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
 		errs = append(errs, errors.New("access_key_id and secret_access_key must be given together"))
+	}
+	if cfg.Credentials != nil && (cfg.AccessKeyID != "" || cfg.Profile != "" || cfg.Anonymous) {
+		errs = append(errs, errors.New("a credentials provider excludes access keys, profile and anonymous"))
 	}
 	if cfg.Anonymous && (cfg.AccessKeyID != "" || cfg.Profile != "") {
 		errs = append(errs, errors.New("anonymous excludes access keys and profile"))

@@ -55,6 +55,12 @@ func findSharedFiles(env config.EnvConfig) sharedFiles {
 // never falls through to the EC2 instance metadata service.
 func chooseCredentials(ctx context.Context, cfg Config, env config.EnvConfig, files sharedFiles) (credChoice, error) {
 	switch {
+	case cfg.Credentials != nil:
+		source := cfg.CredentialsSource
+		if source == "" {
+			source = "credentials provider"
+		}
+		return credChoice{provider: cfg.Credentials, source: source}, nil
 	case cfg.AccessKeyID != "":
 		return credChoice{
 			provider: credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, ""),

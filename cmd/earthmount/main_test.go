@@ -75,7 +75,7 @@ func TestMountArgumentErrors(t *testing.T) {
 		{"missing mountpoint", []string{"mount", filepath.Join(dir, "nope")}, "does not exist (create it with: mkdir -p"},
 		{"not a directory", []string{"mount", file}, "is not a directory"},
 		{"already mounted", []string{"mount", "/proc"}, "is already mounted (proc)"},
-		{"unknown remote", []string{"mount", "nosuch:x", dir}, `no remote called "nosuch" (configured: osn)`},
+		{"unknown remote", []string{"mount", "nosuch:x", dir}, `no remote called "nosuch" (configured: osn, icos)`},
 		{"bad path", []string{"mount", "osn:a/../b", dir}, "'..'"},
 		{"bad cache size", []string{"mount", "--cache-memory", "lots", dir}, "--cache-memory"},
 		{"bad log level", []string{"mount", "--log-level", "loud", dir}, "--log-level"},
@@ -92,14 +92,14 @@ func TestMountArgumentErrors(t *testing.T) {
 }
 
 func TestParseTarget(t *testing.T) {
-	cfg := config.Builtin()
+	cfg := config.Builtin(func(string) string { return "" })
 	tests := []struct {
 		arg         string
 		prefix      string
 		single      bool
 		remoteCount int
 	}{
-		{"", "", false, 1},
+		{"", "", false, 2}, // osn and icos
 		{"osn", "", true, 1},
 		{"osn:", "", true, 1},
 		{"osn:leap-pangeo-manual", "leap-pangeo-manual/", true, 1},

@@ -54,5 +54,14 @@ func topLevel(r *config.Remote) string {
 		}
 		return strings.Join(r.S3.Buckets, ",")
 	}
+	if r.Swift != nil {
+		if len(r.Swift.Containers) == 0 {
+			return "(containers listed from the account)"
+		}
+		return strings.Join(r.Swift.Containers, ",")
+	}
+	if r.ICOS != nil {
+		return "data types (SPARQL), objects/<id>"
+	}
 	return ""
 }

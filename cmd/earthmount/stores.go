@@ -24,6 +24,9 @@ func newStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*builtSt
 	}
 	switch r.Type {
 	case "s3":
+		if r.S3.CredentialsFrom != "" {
+			return newS3FromSwift(ctx, r, log)
+		}
 		c := r.S3
 		st, err := s3.New(ctx, s3.Config{
 			Remote:          r.Name,
@@ -40,6 +43,10 @@ func newStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*builtSt
 			return nil, fmt.Errorf("remote %s: %w", r.Name, err)
 		}
 		return &builtStore{store: st, credentials: st.CredentialSource()}, nil
+	case "swift":
+		return newSwiftStore(ctx, r, log)
+	case "icos":
+		return newICOSStore(ctx, r, log)
 	default:
 		return nil, fmt.Errorf("remote %s: unknown type %q", r.Name, r.Type)
 	}

@@ -28,9 +28,11 @@ type Cache struct {
 // Remote is one configured remote: a name, a store type, and the settings
 // of that type (only the one matching Type is set).
 type Remote struct {
-	Name string
-	Type string // "s3"
-	S3   *S3
+	Name  string
+	Type  string // "s3", "swift", "icos"
+	S3    *S3
+	Swift *Swift
+	ICOS  *ICOS
 }
 
 // Endpoint is the remote's main URL, for messages.
@@ -38,6 +40,10 @@ func (r *Remote) Endpoint() string {
 	switch {
 	case r.S3 != nil:
 		return r.S3.Endpoint
+	case r.Swift != nil:
+		return r.Swift.Endpoint()
+	case r.ICOS != nil:
+		return r.ICOS.DataURL
 	}
 	return ""
 }
@@ -53,9 +59,11 @@ const (
 
 // Builtin is the configuration used when there is no file: the OSN pod
 // that hosts LEAP's public buckets, read anonymously unless AWS
-// credentials are found the usual way.
-func Builtin() *Config {
-	return &Config{
+// credentials are found the usual way; and, when OS_AUTH_URL is set, the
+// pangeo-eosc remotes eosc (Swift) and eosc-s3 (see builtinEOSC); and the
+// ICOS Carbon Portal as "icos" (see builtinICOS).
+func Builtin(getenv func(string) string) *Config {
+	cfg := &Config{
 		Cache: Cache{Memory: DefaultMemory, DirTTL: DefaultDirTTL, AttrTTL: DefaultAttrTTL, NegativeTTL: DefaultNegativeTTL},
 		Remotes: []Remote{{
 			Name: "osn",
@@ -67,6 +75,9 @@ func Builtin() *Config {
 			},
 		}},
 	}
+	cfg.Remotes = append(cfg.Remotes, builtinEOSC(getenv)...)
+	cfg.Remotes = append(cfg.Remotes, builtinICOS())
+	return cfg
 }
 
 // Locate returns the config file to read: flag, else $EARTHMOUNT_CONFIG,
@@ -96,17 +107,20 @@ func Locate(flag string, getenv func(string) string) (path string, explicit bool
 func Load(flag string, getenv func(string) string) (*Config, error) {
 	path, explicit := Locate(flag, getenv)
 	if path == "" {
-		return Builtin(), nil
+		return Builtin(getenv), nil
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && !explicit {
-		return Builtin(), nil
+		return Builtin(getenv), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	cfg, err := Parse(data)
 	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := cfg.Resolve(getenv); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	cfg.Path = path

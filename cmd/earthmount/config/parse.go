@@ -20,7 +20,7 @@ func Parse(data []byte) (*Config, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, err
 	}
-	cfg := Builtin()
+	cfg := Builtin(func(string) string { return "" })
 	cfg.Remotes = nil
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, fmt.Errorf("the file is empty: it needs at least a remotes: section")
@@ -111,10 +111,14 @@ func parseRemotes(n *yaml.Node, cfg *Config) error {
 		switch r.Type {
 		case "s3":
 			r.S3, err = parseS3(v, where)
+		case "swift":
+			r.Swift, err = parseSwift(v, where)
+		case "icos":
+			r.ICOS, err = parseICOS(v, where)
 		case "":
 			return fmt.Errorf("line %d: %s.type: missing (use type: s3)", v.Line, where)
 		default:
-			return fmt.Errorf("line %d: %s.type: unknown store type %q (supported: s3)", v.Line, where, r.Type)
+			return fmt.Errorf("line %d: %s.type: unknown store type %q (supported: s3, swift, icos)", v.Line, where, r.Type)
 		}
 		if err != nil {
 			return err

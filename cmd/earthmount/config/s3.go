@@ -19,9 +19,13 @@ type S3 struct {
 	AccessKeyID     string
 	SecretAccessKey auth.Secret
 	Anonymous       bool
+	// CredentialsFrom names a swift remote whose Keystone login provides
+	// EC2 credentials; Resolve links CredentialsSwift to its settings.
+	CredentialsFrom  string
+	CredentialsSwift *Swift
 }
 
-var s3Keys = []string{"type", "endpoint", "region", "buckets", "profile", "access_key_id", "secret_access_key", "anonymous"}
+var s3Keys = []string{"type", "endpoint", "region", "buckets", "profile", "access_key_id", "secret_access_key", "anonymous", "credentials_from"}
 
 func parseS3(n *yaml.Node, where string) (*S3, error) {
 	r := &S3{}
@@ -43,6 +47,8 @@ func parseS3(n *yaml.Node, where string) (*S3, error) {
 			r.SecretAccessKey = auth.Secret(s)
 		case "anonymous":
 			r.Anonymous, err = boolean(v, w)
+		case "credentials_from":
+			r.CredentialsFrom, err = scalar(v, w)
 		case "buckets":
 			r.Buckets, err = stringList(v, w)
 		}
@@ -66,6 +72,9 @@ func (r *S3) validate(where string) error {
 	}
 	if (r.AccessKeyID == "") != (r.SecretAccessKey == "") {
 		return fmt.Errorf("%s: access_key_id and secret_access_key go together; set both or neither", where)
+	}
+	if r.CredentialsFrom != "" && (r.AccessKeyID != "" || r.Profile != "" || r.Anonymous) {
+		return fmt.Errorf("%s.credentials_from: cannot be combined with access keys, a profile or anonymous", where)
 	}
 	if r.Anonymous && (r.AccessKeyID != "" || r.Profile != "") {
 		return fmt.Errorf("%s.anonymous: cannot be combined with access keys or a profile", where)
