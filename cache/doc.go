@@ -49,6 +49,24 @@
 // refused, the window halves. Prefetched chunks land in the shared LRU.
 // See readahead.go.
 //
+// # Read-ahead across files
+//
+// Three more sources of fetches, all read-ahead for the budget (the same
+// half of it, the same share of fetch slots, refused rather than waited
+// for), all keyed by the version a listing reported so that the later
+// Open pins the same version and finds them, none ever changing a byte:
+//
+//   - Reader.StartFetches, at open: the first chunk (a small object
+//     whole) and, for NetCDF/HDF5, the last (openahead.go).
+//   - TreeAhead: a program that opens a directory's files in listing
+//     order (cp -r, rsync, tar) gets the next small files fetched
+//     ahead, in parallel (treeahead.go).
+//   - Zarr: stores are recognised from their metadata documents, their
+//     directories are listed whole instead of probed per chunk, their
+//     coordinate arrays fetched at open, and a per-array predictor
+//     (stride along any axis, neighbours, sibling arrays, with back-off)
+//     chooses the chunk objects to fetch next (zarr.go, zarrpredict.go).
+//
 // # Metadata
 //
 // Meta lists directories (delimiter "/") page by page as DirReaders ask,

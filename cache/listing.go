@@ -35,6 +35,7 @@ type listing struct {
 	pending  []pendingEntry
 	complete bool
 	counted  bool // its entries are counted in Meta.total
+	ndirs    int  // sub-directories among entries
 
 	// Filling by delimiter listing:
 	token    string
@@ -143,6 +144,9 @@ func (l *listing) emit(e Entry, log *slog.Logger) {
 	}
 	l.index[e.Name] = int32(len(l.entries))
 	l.entries = append(l.entries, e)
+	if e.Dir {
+		l.ndirs++
+	}
 }
 
 // applyPage adds one delimiter-listing page, merging its objects and

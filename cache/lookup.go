@@ -16,7 +16,8 @@ import (
 // Answers come, in order, from: the directory's cached listing (complete:
 // a missing name is ENOENT without a request; in progress: names already
 // seen); the lookup cache (positive for TTL, negative for NegativeTTL);
-// at the root, the root listing (a few buckets); otherwise one round trip
+// at the root (a few buckets) and in the directories of Zarr stores
+// (zarr.go), the directory's whole listing; otherwise one round trip
 // of two requests in parallel, Stat(prefix+name) and a one-entry listing
 // of prefix+name+"/". A directory wins over an object of the same name
 // (names.go). Concurrent identical lookups share the requests.
@@ -28,8 +29,12 @@ func (m *Meta) Lookup(ctx context.Context, prefix, name string) (Entry, error) {
 	if r, ok := m.answer(prefix, name); ok {
 		return r.e, r.err
 	}
-	if prefix == "" {
-		return m.lookupInListing(ctx, prefix, name)
+	if m.wholeListing(prefix) && m.exhaustive(prefix) {
+		e, err := m.lookupInListing(ctx, prefix, name)
+		if prefix == "" || !errors.Is(err, backends.ErrPermission) {
+			return e, err
+		}
+		// A store that refuses listings may still serve the objects.
 	}
 	return m.probes.do(ctx, key, func(ctx context.Context) (Entry, error) {
 		if r, ok := m.answer(prefix, name); ok {
@@ -51,7 +56,7 @@ func (m *Meta) answer(prefix, name string) (lookupResult, bool) {
 		if e, ok := l.find(name); ok {
 			return lookupResult{e: e}, true
 		}
-		if l.complete {
+		if l.complete && m.exhaustive(prefix) {
 			return lookupResult{err: m.notExist(prefix + name)}, true
 		}
 	}
@@ -150,4 +155,18 @@ func (m *Meta) remember(key string, e Entry, err error) (Entry, error) {
 	}
 	m.lookups.Add(key, lookupResult{e: e, err: err, expires: m.opts.Now().Add(ttl)})
 	return e, err
+}
+
+// lookupOnlyStore is implemented by stores with directories whose listing
+// does not name everything in them: ICOS's objects/ lists nothing, yet any
+// object id can be looked up there.
+type lookupOnlyStore interface {
+	LookupOnly(prefix string) bool
+}
+
+// exhaustive reports whether a complete listing of prefix names every
+// entry, so that a name missing from it does not exist.
+func (m *Meta) exhaustive(prefix string) bool {
+	lo, ok := m.store.(lookupOnlyStore)
+	return !ok || !lo.LookupOnly(prefix)
 }

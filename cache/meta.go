@@ -63,9 +63,12 @@ type Meta struct {
 	dirs    *simplelru.LRU[string, *listing] // prefix -> newest listing
 	total   int                              // entries of counted (complete) listings in dirs
 	lookups *simplelru.LRU[string, lookupResult]
-	walks   []*walk                // active flat walks
-	recent  map[string]recentChild // parent prefix -> first child listed
-	walked  map[string]time.Time   // walk roots, when walked last
+	walks   []*walk // active flat walks
+	// listHint, when set, says which directories Lookup lists whole
+	// instead of probing name by name (Zarr stores, zarr.go).
+	listHint func(prefix string) bool
+	recent   map[string]recentChild // parent prefix -> first child listed
+	walked   map[string]time.Time   // walk roots, when walked last
 }
 
 // lookupResult is a cached Lookup answer: an entry, or an ErrNotExist.
@@ -201,4 +204,20 @@ func (m *Meta) Invalidate(prefix, name string) {
 		m.lookups.Remove(prefix + base)
 	}
 	m.dirs.Remove(prefix)
+}
+
+// setListHint makes Lookup answer names in the directories hint picks
+// from their whole listing. hint is called without m.mu held.
+func (m *Meta) setListHint(hint func(prefix string) bool) {
+	m.mu.Lock()
+	m.listHint = hint
+	m.mu.Unlock()
+}
+
+// wholeListing reports whether Lookup in prefix lists the directory.
+func (m *Meta) wholeListing(prefix string) bool {
+	m.mu.Lock()
+	hint := m.listHint
+	m.mu.Unlock()
+	return prefix == "" || (hint != nil && hint(prefix))
 }

@@ -403,3 +403,35 @@ func TestInvalidateRefetches(t *testing.T) {
 		t.Errorf("after Invalidate: %+v, %v; want the new version", e, err)
 	}
 }
+
+// lookupOnlyStore lists nothing under "ids/" but serves any key there.
+type lookupOnlyFake struct{ *memstore.Store }
+
+func (lookupOnlyFake) LookupOnly(prefix string) bool { return prefix == "ids/" }
+
+func (f lookupOnlyFake) List(ctx context.Context, req backends.ListRequest) (backends.ListPage, error) {
+	if req.Prefix == "ids/" {
+		return backends.ListPage{}, nil
+	}
+	return f.Store.List(ctx, req)
+}
+
+func TestLookupOnlyDirectoryIsNotAnsweredFromItsListing(t *testing.T) {
+	st := memstore.New()
+	st.Put("ids/abc", []byte("x"))
+	m := NewMeta(lookupOnlyFake{st}, MetaOptions{Remote: "t"})
+	ctx := t.Context()
+	d := m.OpenDir("ids/")
+	if batch, err := d.Next(ctx); len(batch) != 0 || (err != nil && !errors.Is(err, io.EOF)) {
+		t.Fatalf("listing of ids/ = %v, %v; want nothing", batch, err)
+	}
+	for d != nil {
+		if _, err := d.Next(ctx); errors.Is(err, io.EOF) {
+			break
+		}
+	}
+	e, err := m.Lookup(ctx, "ids/", "abc")
+	if err != nil || e.Info.Key != "ids/abc" {
+		t.Errorf("Lookup after an empty listing = %+v, %v; want the object", e, err)
+	}
+}

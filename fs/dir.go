@@ -53,6 +53,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if err != nil {
 		return nil, toErrno(d.fsys.log, "lookup", d.path(name), err)
 	}
+	d.remote.zarr.Found(d.prefix, e) // a Zarr document makes this a store
 	return d.childInode(ctx, e, out), 0
 }
 

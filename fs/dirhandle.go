@@ -74,6 +74,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if e.Name != name {
 		return h.dir.Lookup(ctx, name, out)
 	}
+	h.dir.remote.zarr.Found(h.dir.prefix, e)
 	return h.dir.childInode(ctx, e, out), 0
 }
 

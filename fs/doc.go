@@ -12,6 +12,10 @@
 // file pages are kept across opens (FOPEN_KEEP_CACHE) while the version is
 // unchanged.
 //
+// Opens also drive read-ahead across files (cache.TreeAhead for programs
+// that read a directory in listing order, cache.Zarr for Zarr stores),
+// and lookups that find a Zarr document tell cache.Zarr about the store.
+//
 // Errors become errno in exactly one place, errno.go, which also logs them.
 // This package must not import any SDK or auth package: it sees stores only
 // through backends' types and cache.

@@ -101,6 +101,18 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		info:   info,
 		reader: f.fsys.opts.Cache.Open(f.remote.Source, f.remote.Name, info),
 	}
+	// The first block (a small file whole) and, for NetCDF/HDF5, the last
+	// one are fetched now, in parallel, rather than one round trip each
+	// as the reads arrive (not when the kernel keeps the pages: it may
+	// not read at all). cp -r, rsync and tar open a directory's files in
+	// listing order: the next small files are fetched meanwhile.
+	if fuseFlags&fuse.FOPEN_KEEP_CACHE == 0 {
+		h.reader.StartFetches()
+	}
+	// Zarr: a store's metadata is parsed, a chunk feeds the predictor,
+	// and tree read-ahead in an array waits for proof of listing order.
+	chunk := f.remote.zarr.Opened(f.prefix, f.name, info)
+	f.remote.ahead.Opened(f.prefix, f.name, chunk)
 	return h, fuseFlags, 0
 }
 

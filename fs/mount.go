@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/earthmount/earthmount/cache"
 )
 
 // filesystem is what every node of one mount shares.
@@ -56,6 +59,12 @@ func Mount(dir string, opts Options) (*Server, error) {
 		opts.UID, opts.GID = uint32(os.Getuid()), uint32(os.Getgid())
 	}
 	fsys := &filesystem{opts: opts, log: opts.Logger, started: time.Now()}
+	fsys.opts.Remotes = slices.Clone(opts.Remotes) // the nodes point into it
+	for i := range fsys.opts.Remotes {
+		rem := &fsys.opts.Remotes[i]
+		rem.ahead = cache.NewTreeAhead(opts.Cache, rem.Meta, rem.Source, rem.Name)
+		rem.zarr = cache.NewZarr(opts.Cache, rem.Meta, rem.Source, rem.Name)
+	}
 
 	var root gofs.InodeEmbedder
 	if opts.Single {
@@ -84,10 +93,26 @@ func Mount(dir string, opts Options) (*Server, error) {
 		MaxReadAhead: 1 << 20,
 		// Kernel read-ahead and parallel readers (dask, 16 threads of cp)
 		// issue many async reads at once; the default of 12 serialises them.
-		MaxBackground:        64,
+		MaxBackground: 64,
+		// File locks stay in the kernel (EnableLocks off): it grants
+		// flock and fcntl locks on the mount locally, which is all a
+		// read-only mount needs, and HDF5 (netCDF4, h5py) locks every
+		// file it opens and fails where locking is refused.
+		EnableLocks:          false,
 		DisableXAttrs:        false,
 		IgnoreSecurityLabels: true,
 	}
+	// Kernel caches (measurements in zarr-access.md §2.1 and §4):
+	//   - Negative entries live NegativeTTL (30 s): zarr stats every chunk
+	//     before reading it, a missing chunk is one LOOKUP answered ENOENT
+	//     (zarr 2.15+ stats twice, dask tasks repeat it), and shells and
+	//     Python probe for names all the time. Meta answers the first
+	//     LOOKUP from the directory's listing; the kernel answers the
+	//     repeats without a FUSE round trip.
+	//   - Pages: file.go returns FOPEN_KEEP_CACHE when a file is opened
+	//     again at the version of its previous open. Without it every open
+	//     drops the file's pages, and xarray's three reads of time/0 and
+	//     netCDF-c's open-sniff-close-reopen went to the filesystem again.
 	server, err := gofs.Mount(dir, root, &gofs.Options{
 		MountOptions:    mo,
 		EntryTimeout:    &attrTTL,

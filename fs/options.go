@@ -18,6 +18,9 @@ type Remote struct {
 	Meta *cache.Meta
 	// Source reads object bytes through the chunk cache.
 	Source cache.Source
+
+	ahead *cache.TreeAhead // set by Mount: fetches the next files of a walked directory
+	zarr  *cache.Zarr      // set by Mount: Zarr store detection and chunk prediction
 }
 
 // Options configures a mount. Zero durations take the defaults below.

@@ -130,6 +130,11 @@ func TestICOSBrowseWithoutLogin(t *testing.T) {
 	if err != nil || len(entries) != 0 {
 		t.Errorf("ls icos/objects = %v, %v; want nothing", entries, err)
 	}
+	// The id stays reachable after the walk above listed objects/.
+	gcb := want[icosGCB]
+	if data, err := readAll(t, filepath.Join(m.root, "objects", gcb.ID, filepath.Base(icosGCB))); err != nil || !bytes.Equal(data, gcb.Data) {
+		t.Errorf("objects/<id> after a listing: %d bytes, %v", len(data), err)
+	}
 	_, err = readAll(t, filepath.Join(m.root, icosFlux))
 	if !errors.Is(err, syscall.EACCES) {
 		t.Errorf("licensed object without login: %v, want EACCES", err)

@@ -32,9 +32,8 @@ func (s *Store) List(ctx context.Context, req backends.ListRequest) (backends.Li
 
 // LookupOnly reports whether prefix is a directory whose listing is not
 // the list of its names: "objects/" lists nothing, yet every object id
-// is found in it. A metadata cache must not answer "no such file" there
-// from the (empty) listing; cache.Meta does not ask yet (see the issue 4
-// report).
+// is found in it. cache.Meta asks, so that it never answers "no such
+// file" there from the (empty) listing.
 func (s *Store) LookupOnly(prefix string) bool {
 	return prefix == objectsDir+"/"
 }

@@ -51,7 +51,7 @@ func newRootCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Com
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newMountCmd(e), newRemotesCmd(e), newVersionCmd(e), newLoginCmd(e))
+	root.AddCommand(newMountCmd(e), newRemotesCmd(e), newVersionCmd(e), newLoginCmd(e), newWarmCmd(e))
 	return root
 }
 

@@ -1,0 +1,60 @@
+package cache
+
+import (
+	"path"
+	"strings"
+)
+
+// Fetches started at open.
+//
+// A program that opens a file reads it, and the blocks it reads first are
+// known: the first chunk always (a small object is one chunk, so it is
+// fetched whole), and for HDF5-based formats the last one too. Opening a
+// NetCDF4/HDF5 file is about 23 tiny reads (superblock, object headers,
+// heap) in the first ~16 KiB and, for files xarray wrote, the coordinate
+// arrays in the last few KiB (zarr-access.md §4): two blocks, which the
+// reader would otherwise fetch one round trip after the other. Both are
+// started at open, in parallel, as read-ahead (refused, not waited for,
+// when the budget is tight; then the reads fetch them).
+
+// tailFormats are the extensions of formats whose readers read the end of
+// the file at open: HDF5 and NetCDF4 (which is HDF5), and NetCDF classic,
+// whose variables are laid out after the header up to the end.
+var tailFormats = []string{".nc", ".nc4", ".netcdf", ".h5", ".hdf5", ".he5", ".hdf", ".cdf"}
+
+// StartFetches starts fetching the blocks a reader of r's object reads first: chunk 0
+// and, for NetCDF/HDF5 files, the last chunk. It never blocks. fs calls it
+// at open.
+func (r *Reader) StartFetches() {
+	size := r.obj.Size
+	if size <= 0 {
+		return
+	}
+	c := r.c
+	// Under the cache's context: a reader that opens, reads the tail (a
+	// shard's index) and closes must not cancel the head, which the next
+	// open wants. Unversioned chunks belong to this Reader only.
+	start := func(idx int64) {
+		if r.obj.Version == "" {
+			c.tryPrefetch(r, idx, 2)
+		} else {
+			c.prefetchChunk(r.src, r.remote, r.obj, idx)
+		}
+	}
+	start(0)
+	if last := (size - 1) / c.chunkSize; last > 0 && hasTail(r.obj.Key) {
+		start(last)
+	}
+}
+
+// hasTail reports whether key names a file whose readers read its end at
+// open.
+func hasTail(key string) bool {
+	ext := strings.ToLower(path.Ext(key))
+	for _, e := range tailFormats {
+		if ext == e {
+			return true
+		}
+	}
+	return false
+}
