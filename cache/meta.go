@@ -206,6 +206,18 @@ func (m *Meta) Invalidate(prefix, name string) {
 	m.dirs.Remove(prefix)
 }
 
+// Put records a change made through this mount: e now exists in the
+// directory prefix. The directory's listing is dropped (the next one is
+// fetched fresh) and Lookup answers e until the TTL, so that a file just
+// uploaded or a directory just made is found even before a listing shows
+// it. Entries of files carry their new Info.
+func (m *Meta) Put(prefix string, e Entry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dirs.Remove(prefix)
+	m.lookups.Add(prefix+e.Name, lookupResult{e: e, expires: m.opts.Now().Add(m.opts.TTL)})
+}
+
 // setListHint makes Lookup answer names in the directories hint picks
 // from their whole listing. hint is called without m.mu held.
 func (m *Meta) setListHint(hint func(prefix string) bool) {

@@ -45,10 +45,15 @@ func (d *dirNode) path(name string) string {
 
 func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	d.fsys.dirAttr(&out.Attr, d.StableAttr().Ino)
+	d.remote.writableMode(&out.Attr)
 	return 0
 }
 
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if ch := d.localChild(name); ch != nil {
+		ch.Operations().(*fileNode).attr(ctx, &out.Attr)
+		return ch, 0 // being written: not in the store yet
+	}
 	e, err := d.remote.Meta.Lookup(ctx, d.prefix, name)
 	if err != nil {
 		return nil, toErrno(d.fsys.log, "lookup", d.path(name), err)
@@ -64,6 +69,7 @@ func (d *dirNode) childInode(ctx context.Context, e cache.Entry, out *fuse.Entry
 		key := d.prefix + e.Name + "/"
 		ino := inoFor(d.remote.Name, key)
 		d.fsys.dirAttr(&out.Attr, ino)
+		d.remote.writableMode(&out.Attr)
 		if ch := d.GetChild(e.Name); ch != nil && ch.StableAttr().Ino == ino {
 			return ch
 		}
@@ -71,9 +77,14 @@ func (d *dirNode) childInode(ctx context.Context, e cache.Entry, out *fuse.Entry
 		return d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino})
 	}
 	ino := inoFor(d.remote.Name, e.Info.Key)
+	e.Info = d.remote.fixModTime(ctx, e.Info)
 	d.fsys.fileAttr(&out.Attr, ino, e.Info)
+	d.remote.writableMode(&out.Attr)
 	if ch := d.GetChild(e.Name); ch != nil && ch.StableAttr().Ino == ino {
 		if f, ok := ch.Operations().(*fileNode); ok {
+			if f.attrLocal(&out.Attr) {
+				return ch // being written: its staged content wins
+			}
 			f.setInfo(e.Info)
 			return ch
 		}
@@ -97,23 +108,55 @@ func (d *dirNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint3
 	return 0, syscall.ENODATA
 }
 
-// The filesystem is read-only for now: every change is refused here as
-// well as by the read-only mount flag.
-
+// Changes on a read-only remote are refused here (and, when no remote of
+// the mount is writable, by the read-only mount flag too). Writable
+// remotes: write.go. Directories have no attributes to change: chmod,
+// chown and utimes on them are accepted and ignored.
 func (d *dirNode) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return syscall.EROFS
+	if d.remote.Writer == nil {
+		return syscall.EROFS
+	}
+	if _, ok := in.GetSize(); ok {
+		return syscall.EISDIR
+	}
+	return d.Getattr(ctx, f, out)
 }
+
 func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
-	return nil, nil, 0, syscall.EROFS
+	if d.remote.Writer == nil {
+		return nil, nil, 0, syscall.EROFS
+	}
+	return d.create(ctx, name, out)
 }
+
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	return nil, syscall.EROFS
+	if d.remote.Writer == nil {
+		return nil, syscall.EROFS
+	}
+	return d.mkdir(ctx, name, out)
 }
-func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno { return syscall.EROFS }
-func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno  { return syscall.EROFS }
+
+func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	if d.remote.Writer == nil {
+		return syscall.EROFS
+	}
+	return d.unlink(ctx, name)
+}
+
+func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	if d.remote.Writer == nil {
+		return syscall.EROFS
+	}
+	return d.rmdir(ctx, name)
+}
+
 func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	return syscall.EROFS
+	if d.remote.Writer == nil {
+		return syscall.EROFS
+	}
+	return d.rename(ctx, name, newParent, newName, flags)
 }
+
 func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	return nil, syscall.EROFS
 }

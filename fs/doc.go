@@ -16,6 +16,10 @@
 // that read a directory in listing order, cache.Zarr for Zarr stores),
 // and lookups that find a Zarr document tell cache.Zarr about the store.
 //
+// Remotes with a Writer are writable (write.go, writefile.go): files are
+// staged in the Spool and uploaded on close and fsync, and every change
+// updates cache.Meta. The others refuse changes with EROFS.
+//
 // Errors become errno in exactly one place, errno.go, which also logs them.
 // This package must not import any SDK or auth package: it sees stores only
 // through backends' types and cache.

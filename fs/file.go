@@ -21,12 +21,14 @@ type fileNode struct {
 	gofs.Inode
 	fsys   *filesystem
 	remote *Remote
-	prefix string // parent directory's prefix
-	name   string // name in the parent (may differ from the key: "a~object")
+	nameMu sync.Mutex // guards prefix and name, which rename changes
+	prefix string     // parent directory's prefix
+	name   string     // name in the parent (may differ from the key: "a~object")
 
 	mu         sync.Mutex
 	info       backends.ObjectInfo // guarded by mu
 	lastOpened string              // version at the previous open; guarded by mu
+	local      *localFile          // staged content while written; guarded by mu
 }
 
 var (
@@ -48,27 +50,36 @@ func (f *fileNode) getInfo() backends.ObjectInfo {
 	return f.info
 }
 
-func (f *fileNode) path() string { return f.remote.Name + ":" + f.prefix + f.name }
+func (f *fileNode) path() string {
+	prefix, name := f.key()
+	return f.remote.Name + ":" + prefix + name
+}
 
 // refresh asks cache.Meta for the current attributes. Meta answers from
 // its listings until they expire, so this is usually free; when the object
 // is gone, the node keeps its last known attributes and the open fails.
 func (f *fileNode) refresh(ctx context.Context) (backends.ObjectInfo, error) {
-	e, err := f.remote.Meta.Lookup(ctx, f.prefix, f.name)
+	prefix, name := f.key()
+	e, err := f.remote.Meta.Lookup(ctx, prefix, name)
 	if err != nil {
 		return f.getInfo(), err
 	}
 	if e.Dir {
 		return f.getInfo(), backends.ErrStale
 	}
-	f.setInfo(e.Info)
-	return e.Info, nil
+	info := f.remote.fixModTime(ctx, e.Info)
+	f.setInfo(info)
+	return info, nil
 }
 
 func (f *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	if h, ok := fh.(*fileHandle); ok {
 		// An open file shows the version it is pinned to.
 		f.fsys.fileAttr(&out.Attr, f.StableAttr().Ino, h.info)
+		f.remote.writableMode(&out.Attr)
+		return 0
+	}
+	if f.attrLocal(&out.Attr) {
 		return 0
 	}
 	info, err := f.refresh(ctx)
@@ -76,12 +87,17 @@ func (f *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		return toErrno(f.fsys.log, "getattr", f.path(), err)
 	}
 	f.fsys.fileAttr(&out.Attr, f.StableAttr().Ino, info)
+	f.remote.writableMode(&out.Attr)
 	return 0
 }
 
 func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
+	writing := flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0
+	if writing && f.remote.Writer == nil {
 		return nil, 0, syscall.EROFS
+	}
+	if h, errno := f.openLocal(ctx, flags, writing); h != nil || errno != 0 {
+		return h, fuse.FOPEN_DIRECT_IO, errno
 	}
 	info, err := f.refresh(ctx)
 	if err != nil {
@@ -111,13 +127,17 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	}
 	// Zarr: a store's metadata is parsed, a chunk feeds the predictor,
 	// and tree read-ahead in an array waits for proof of listing order.
-	chunk := f.remote.zarr.Opened(f.prefix, f.name, info)
-	f.remote.ahead.Opened(f.prefix, f.name, chunk)
+	prefix, name := f.key()
+	chunk := f.remote.zarr.Opened(prefix, name, info)
+	f.remote.ahead.Opened(prefix, name, chunk)
 	return h, fuseFlags, 0
 }
 
 func (f *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return syscall.EROFS
+	if f.remote.Writer == nil {
+		return syscall.EROFS
+	}
+	return f.setattr(ctx, in, out)
 }
 
 func (f *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
@@ -142,7 +162,7 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	if err != nil && !errors.Is(err, io.EOF) {
 		if errors.Is(err, backends.ErrStale) {
 			// The next open must see the new version, not pin this one again.
-			h.node.remote.Meta.Invalidate(h.node.prefix, h.node.name)
+			h.node.remote.Meta.Invalidate(h.node.key())
 		}
 		return nil, toErrno(h.node.fsys.log, "read", h.node.path(), err)
 	}
@@ -151,6 +171,7 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 
 func (h *fileHandle) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Errno {
 	h.node.fsys.fileAttr(&out.Attr, h.node.StableAttr().Ino, h.info)
+	h.node.remote.writableMode(&out.Attr)
 	return 0
 }
 

@@ -58,12 +58,22 @@ func Mount(dir string, opts Options) (*Server, error) {
 	if opts.UID == 0 && opts.GID == 0 {
 		opts.UID, opts.GID = uint32(os.Getuid()), uint32(os.Getgid())
 	}
+	writable := false
+	for _, r := range opts.Remotes {
+		writable = writable || r.Writer != nil
+	}
+	if writable && opts.Spool == nil {
+		return nil, errors.New("fs: a writable remote needs a spool")
+	}
 	fsys := &filesystem{opts: opts, log: opts.Logger, started: time.Now()}
 	fsys.opts.Remotes = slices.Clone(opts.Remotes) // the nodes point into it
 	for i := range fsys.opts.Remotes {
 		rem := &fsys.opts.Remotes[i]
 		rem.ahead = cache.NewTreeAhead(opts.Cache, rem.Meta, rem.Source, rem.Name)
 		rem.zarr = cache.NewZarr(opts.Cache, rem.Meta, rem.Source, rem.Name)
+		if rem.Writer != nil {
+			rem.times = newMtimes()
+		}
 	}
 
 	var root gofs.InodeEmbedder
@@ -113,6 +123,11 @@ func Mount(dir string, opts Options) (*Server, error) {
 	//     again at the version of its previous open. Without it every open
 	//     drops the file's pages, and xarray's three reads of time/0 and
 	//     netCDF-c's open-sniff-close-reopen went to the filesystem again.
+	if writable {
+		// Read-only remotes still refuse changes, in their nodes (EROFS).
+		mo.Options = []string{"default_permissions"}
+		mo.DirectMountFlags &^= syscall.MS_RDONLY
+	}
 	server, err := gofs.Mount(dir, root, &gofs.Options{
 		MountOptions:    mo,
 		EntryTimeout:    &attrTTL,
@@ -134,5 +149,10 @@ func (f *filesystem) statfs(out *fuse.StatfsOut) syscall.Errno {
 	out.Bsize = blockSize
 	out.Frsize = blockSize
 	out.NameLen = 255
+	if f.opts.Spool != nil {
+		// Writes are limited by what the spool can stage.
+		free := uint64(f.opts.Spool.free()) / blockSize
+		out.Blocks, out.Bfree, out.Bavail = free, free, free
+	}
 	return 0
 }

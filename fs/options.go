@@ -1,11 +1,20 @@
 package fs
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
+	"github.com/earthmount/earthmount/backends"
 	"github.com/earthmount/earthmount/cache"
 )
+
+// WriteStore is what a writable remote needs of its store: the writes,
+// and Stat, which reads the mtime metadata that listings do not carry.
+type WriteStore interface {
+	backends.Writer
+	Stat(ctx context.Context, key string) (backends.ObjectInfo, error)
+}
 
 // Remote is one configured remote as the filesystem sees it.
 type Remote struct {
@@ -18,8 +27,12 @@ type Remote struct {
 	Meta *cache.Meta
 	// Source reads object bytes through the chunk cache.
 	Source cache.Source
+	// Writer, when set, makes the remote writable (config read_only:
+	// false); nil keeps it read-only, every change refused with EROFS.
+	Writer WriteStore
 
 	ahead *cache.TreeAhead // set by Mount: fetches the next files of a walked directory
+	times *mtimes          // set by Mount for writable remotes: mtime metadata by version
 	zarr  *cache.Zarr      // set by Mount: Zarr store detection and chunk prediction
 }
 
@@ -33,6 +46,9 @@ type Options struct {
 
 	// Cache serves every file read; it holds the one byte budget.
 	Cache *cache.Cache
+	// Spool stages files written through the mount until they are
+	// uploaded; required when any remote has a Writer.
+	Spool *Spool
 
 	// AttrTTL is how long the kernel trusts entries and attributes.
 	AttrTTL time.Duration

@@ -21,6 +21,22 @@ func TestS3ContractVersity(t *testing.T) {
 	runContract(t, v.S3Endpoint, "versitygw", storetest.Capabilities{Buckets: true, NoKeyAlsoPrefix: true})
 }
 
+// TestS3WriterVersity runs the backends.Writer checks on versitygw,
+// multipart uploads included.
+func TestS3WriterVersity(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	v := startVersity(t, testenv.VersityOptions{})
+	ep := v.S3Endpoint
+	need(t, ep.CreateBucket(t.Context(), "writer"))
+	st, err := s3.New(t.Context(), s3.Config{
+		Remote: "versitygw", Endpoint: ep.URL, Region: ep.Region,
+		AccessKeyID: ep.AccessKey, SecretAccessKey: ep.SecretKey,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	need(t, err)
+	storetest.RunWriter(t, st, "writer/", 40<<20)
+}
+
 // runContract runs the suite twice on one server: with the bucket named in
 // the config, and with buckets found by ListBuckets.
 func runContract(t *testing.T, ep testenv.S3Endpoint, remote string, caps storetest.Capabilities) {

@@ -10,6 +10,9 @@
 // CI=true it fails it. Everything is torn down by t.Cleanup, also when a
 // test fails; servers and mounts die with the test binary if it is killed.
 //
+// The fault tests put integration/faultproxy (HTTP-level faults) or
+// toxiproxy (connection-level faults) between earthmount and the servers.
+//
 // This package has no non-test code and imports earthmount's packages only
 // for the contract suite: the mount is driven through the command line.
 package integration

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/objectstorage/v1/objects"
 
 	"github.com/earthmount/earthmount/backends"
 	"github.com/earthmount/earthmount/backends/storetest"
@@ -36,7 +37,21 @@ func TestSwiftNative(t *testing.T) {
 		}
 	})
 	t.Run("large objects", func(t *testing.T) { swiftLargeObjects(t, client) })
+	t.Run("writer", func(t *testing.T) {
+		// 70 MiB: above the SLO threshold, so the upload is segmented.
+		need(t, testenv.CreateContainer(t.Context(), client, "native-writer"))
+		storetest.RunWriter(t, newSwiftStore(t, client, nil), "native-writer/", 70<<20)
+		// Removing the large object removed its segments too.
+		pages, err := objects.List(client, "native-writer_segments", nil).AllPages(t.Context())
+		need(t, err)
+		left, err := objects.ExtractNames(pages)
+		need(t, err)
+		if len(left) != 0 {
+			t.Errorf("segments left after Remove: %q", left)
+		}
+	})
 	t.Run("mount", func(t *testing.T) { swiftNativeMount(t, sw, client) })
+	t.Run("write through mount", func(t *testing.T) { swiftWriteMount(t, sw, client) })
 }
 
 // swiftFactory uploads the suite's fixture into a new container through

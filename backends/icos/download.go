@@ -86,12 +86,18 @@ func (d *fetch) run(ctx context.Context) error {
 // file; an error ends the download; neither means retry.
 func (d *fetch) once(ctx context.Context) (done bool, err error) {
 	s := d.s
+	// The body is read under its own context, which a stall cancels.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	cookie, authErr := s.cookie(ctx)
 	for {
 		resp, err := d.get(ctx, cookie)
 		if err != nil {
 			if ctx.Err() != nil {
 				return false, ctx.Err()
+			}
+			if certificateError(err) {
+				return false, s.fail("read", d.key, backends.ErrUnavailable, err, certificateHint)
 			}
 			d.lastErr = err
 			return false, nil
@@ -105,6 +111,12 @@ func (d *fetch) once(ctx context.Context) (done bool, err error) {
 			return false, d.refusedLicence(cookie, authErr)
 		}
 		defer resp.Body.Close()
+		body := newStallReader(resp.Body, s.cfg.StallTimeout, cancel)
+		defer body.stop()
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{body, resp.Body}
 		return d.body(resp)
 	}
 }

@@ -80,6 +80,9 @@ func (s *Store) queryOnce(ctx context.Context, q string) ([]binding, time.Durati
 		if ctx.Err() != nil {
 			return nil, 0, ctx.Err()
 		}
+		if certificateError(err) {
+			return nil, 0, fmt.Errorf("SPARQL: %w (%s)", err, certificateHint) // not transient: no retry
+		}
 		return nil, 0, backends.Kind(backends.ErrUnavailable, fmt.Errorf("SPARQL: %w", err))
 	}
 	defer resp.Body.Close()

@@ -33,6 +33,9 @@ const (
 	DefaultMaxRetries = 4
 	DefaultDiskBudget = 4 << 30
 	DefaultRefusalTTL = 30 * time.Second
+	// DefaultStallTimeout is far above a healthy gap between packets and
+	// far below the minutes a hung download would otherwise cost.
+	DefaultStallTimeout = 20 * time.Second
 )
 
 // Authenticator hands out cpauth cookies; *auth.ICOSSource is one.
@@ -76,7 +79,10 @@ type Config struct {
 	// RefusalTTL is how long a refused download (licence, not
 	// distributed) is remembered, so that retries send no new GET.
 	RefusalTTL time.Duration
-	Now        func() time.Time
+	// StallTimeout gives up a download whose body sends nothing for this
+	// long; it is resumed like one that broke off.
+	StallTimeout time.Duration
+	Now          func() time.Time
 }
 
 // Store is the ICOS portal as a read-only backends.Store.
@@ -135,6 +141,9 @@ func New(cfg Config) (*Store, error) {
 	}
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = DefaultMaxRetries
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
 	}
 	if cfg.DiskBudget <= 0 {
 		cfg.DiskBudget = DefaultDiskBudget

@@ -24,3 +24,7 @@ func TestContract(t *testing.T) {
 		},
 	})
 }
+
+func TestWriterContract(t *testing.T) {
+	storetest.RunWriter(t, memstore.New(), "b/", 20<<20)
+}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -16,6 +17,9 @@ import (
 const (
 	DefaultRegion      = "us-east-1"
 	DefaultMaxAttempts = 5
+	// DefaultStallTimeout is far above a healthy gap between packets and
+	// far below the minutes a hung connection would otherwise cost.
+	DefaultStallTimeout = 20 * time.Second
 )
 
 // Config describes one S3 remote. The zero values of the optional fields
@@ -49,6 +53,9 @@ type Config struct {
 	// MaxAttempts bounds the SDK's attempts per request (jittered
 	// exponential backoff between them); 0 means DefaultMaxAttempts.
 	MaxAttempts int
+	// StallTimeout gives up a response body that sends nothing for this
+	// long and reads on with a new request; 0 means DefaultStallTimeout.
+	StallTimeout time.Duration
 	// Logger receives debug traces and retry warnings; nil discards them.
 	Logger *slog.Logger
 }
@@ -88,6 +95,9 @@ func (cfg Config) validate() (Config, error) {
 	}
 	if cfg.MaxAttempts == 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

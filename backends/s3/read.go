@@ -43,7 +43,7 @@ func (s *Store) Stat(ctx context.Context, key string) (backends.ObjectInfo, erro
 	return backends.ObjectInfo{
 		Key:     key,
 		Size:    aws.ToInt64(out.ContentLength),
-		ModTime: aws.ToTime(out.LastModified),
+		ModTime: modTime(out.Metadata, out.LastModified),
 		Version: trimETag(aws.ToString(out.ETag)),
 	}, nil
 }
@@ -119,6 +119,10 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 	if r.pin != "" {
 		in.IfMatch = aws.String(`"` + r.pin + `"`)
 	}
+	// The body is read under its own context, which a stall cancels: the
+	// caller's ReadAt then reads on with a new request.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	out, err := r.s.client.GetObject(ctx, in)
 	if err != nil {
 		if _, status := errorCode(err); status == 416 {
@@ -127,6 +131,8 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 		return 0, false, r.s.fail(ctx, "read", r.key, err)
 	}
 	defer out.Body.Close()
+	body := newStallReader(out.Body, r.s.stall, cancel)
+	defer body.stop()
 
 	etag := trimETag(aws.ToString(out.ETag))
 	switch {
@@ -156,7 +162,7 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 		if off >= total {
 			return 0, true, nil
 		}
-		if _, err := io.CopyN(io.Discard, out.Body, off); err != nil {
+		if _, err := io.CopyN(io.Discard, body, off); err != nil {
 			return 0, false, r.short(err)
 		}
 		length = total - off
@@ -166,7 +172,7 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 			Err: backends.Kind(backends.ErrUnavailable, fmt.Errorf("asked for bytes from %d, server sent from %d", off, start))}
 	}
 	expect := int(min(length, int64(len(buf))))
-	n, err := io.ReadFull(out.Body, buf[:expect])
+	n, err := io.ReadFull(body, buf[:expect])
 	if err != nil {
 		return n, false, r.short(err)
 	}

@@ -39,7 +39,8 @@ type Store struct {
 	buckets   []string // configured buckets in prefix order; nil: ListBuckets
 	source    string   // credential source, for messages
 	anonymous bool
-	attempts  int // body-read attempts per ReadAt
+	attempts  int           // body-read attempts per ReadAt
+	stall     time.Duration // body silence after which a read starts over
 	log       *slog.Logger
 }
 
@@ -114,6 +115,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		source:    choice.source,
 		anonymous: choice.anonymous,
 		attempts:  cfg.MaxAttempts,
+		stall:     cfg.StallTimeout,
 		log:       cfg.Logger.With("store", cfg.Remote),
 	}, nil
 }

@@ -91,6 +91,10 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 	if r.pin != "" {
 		opts.IfMatch = `"` + r.pin + `"`
 	}
+	// The body is read under its own context, which a stall cancels: the
+	// caller's ReadAt then reads on with a new request.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var res objects.DownloadResult
 	err := r.s.retry(ctx, "read", r.key, func() error {
 		res = objects.Download(ctx, r.s.client, r.container, r.object, opts)
@@ -103,6 +107,8 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 		return 0, false, r.s.fail(ctx, "read", r.key, err)
 	}
 	defer res.Body.Close()
+	body := newStallReader(res.Body, r.s.stall, cancel)
+	defer body.stop()
 
 	etag := trimETag(res.Header.Get("Etag"))
 	switch {
@@ -132,7 +138,7 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 		if off >= total {
 			return 0, true, nil
 		}
-		if _, err := io.CopyN(io.Discard, res.Body, off); err != nil {
+		if _, err := io.CopyN(io.Discard, body, off); err != nil {
 			return 0, false, r.short(err)
 		}
 		length = min(total-off, int64(len(buf)))
@@ -141,7 +147,7 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 		return 0, false, r.s.badResponse("read", r.key,
 			fmt.Sprintf("asked for %d bytes from %d, server sent %d from %d", len(buf), off, length, start))
 	}
-	n, err := io.ReadFull(res.Body, buf[:length])
+	n, err := io.ReadFull(body, buf[:length])
 	if err != nil {
 		return n, false, r.short(err)
 	}

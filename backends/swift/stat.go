@@ -52,9 +52,18 @@ func (s *Store) headerInfo(key string, h http.Header) (backends.ObjectInfo, erro
 	return backends.ObjectInfo{
 		Key:     key,
 		Size:    size,
-		ModTime: headerTime(h),
+		ModTime: modTime(h),
 		Version: trimETag(h.Get("Etag")),
 	}, nil
+}
+
+// modTime is the X-Object-Meta-Mtime that earthmount and rclone write,
+// else the store's time.
+func modTime(h http.Header) time.Time {
+	if t, ok := backends.ParseMtime(h.Get("X-Object-Meta-Mtime")); ok {
+		return t
+	}
+	return headerTime(h)
 }
 
 func headerTime(h http.Header) time.Time {

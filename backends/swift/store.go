@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 
@@ -41,6 +42,9 @@ type Config struct {
 	// MaxAttempts bounds the tries of one read-only request that failed
 	// with a throttling, server or network error; 0 means 4.
 	MaxAttempts int
+	// StallTimeout gives up a response body that sends nothing for this
+	// long and reads on with a new request; 0 means DefaultStallTimeout.
+	StallTimeout time.Duration
 	// Logger receives warnings (retries); nil discards them.
 	Logger *slog.Logger
 }
@@ -53,8 +57,13 @@ type Store struct {
 	remote     string
 	containers []string // configured containers in prefix order; nil: list the account
 	attempts   int
+	stall      time.Duration // body silence after which a read starts over
 	log        *slog.Logger
 }
+
+// DefaultStallTimeout is far above a healthy gap between packets and far
+// below the minutes a hung connection would otherwise cost.
+const DefaultStallTimeout = 20 * time.Second
 
 var _ backends.Store = (*Store)(nil)
 
@@ -75,6 +84,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
 	var containers []string
 	if cfg.Containers != nil {
 		containers = sortContainers(slices.Clone(cfg.Containers))
@@ -85,6 +97,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		remote:     cfg.Remote,
 		containers: containers,
 		attempts:   cfg.MaxAttempts,
+		stall:      cfg.StallTimeout,
 		log:        cfg.Logger.With("store", cfg.Remote),
 	}, nil
 }

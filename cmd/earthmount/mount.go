@@ -22,6 +22,8 @@ type mountFlags struct {
 	logLevel    string
 	allowOther  bool
 	debugFUSE   bool
+	logFile     string
+	metricsAddr string
 }
 
 func newMountCmd(e *env) *cobra.Command {
@@ -44,6 +46,8 @@ receives SIGINT or SIGTERM, and then unmounts cleanly.`,
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.BoolVar(&f.allowOther, "allow-other", false, "let other users access the mount (needs user_allow_other in /etc/fuse.conf)")
 	fl.BoolVar(&f.debugFUSE, "debug-fuse", false, "log every FUSE request (very verbose)")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464 (path /metrics)")
+	fl.StringVar(&f.logFile, "log-file", "", "append the log to this file (created 0600) instead of stderr; the ready line stays on stderr")
 	return cmd
 }
 
@@ -88,7 +92,12 @@ func parseTarget(cfg *config.Config, arg string) (target, error) {
 }
 
 func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
-	log, err := newLogger(e.stderr, f.logLevel)
+	logw, closeLog, err := logWriter(e.stderr, f.logFile)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	log, err := newLogger(logw, f.logLevel)
 	if err != nil {
 		return err
 	}
@@ -112,6 +121,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnLoosePerms(log, cfg, tgt.remotes, e.getenv)
 	dir, err = prepareMountpoint(dir, log)
 	if err != nil {
 		return err
@@ -127,20 +137,51 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 		return err
 	}
 	defer chunks.Close()
+	// Background work of this mount (metrics server, SIGHUP) ends with it.
+	opsCtx, stopOps := context.WithCancel(ctx)
+	defer stopOps()
+	var met *metrics
+	if f.metricsAddr != "" {
+		met = newMetrics(chunks)
+		if err := met.serve(opsCtx, f.metricsAddr, log); err != nil {
+			return err
+		}
+	}
 	var remotes []fs.Remote
+	var metas []forgetter
 	for _, r := range tgt.remotes {
 		st, err := newStore(ctx, r, log)
 		if err != nil {
 			return err
 		}
 		log.Debug("remote ready", "remote", r.Name, "endpoint", r.Endpoint(), "credentials", st.credentials)
-		meta := cache.NewMeta(st.store, cache.MetaOptions{
+		store := st.store
+		if met != nil {
+			store = met.wrap(r.Name, r.Type, store)
+			if st.logins != nil {
+				met.addLogins(r.Name, st.logins)
+			}
+		}
+		meta := cache.NewMeta(store, cache.MetaOptions{
 			Remote: r.Name, TTL: cfg.Cache.DirTTL, NegativeTTL: cfg.Cache.NegativeTTL, Logger: log,
 		})
 		defer meta.Close()
-		remotes = append(remotes, fs.Remote{Name: r.Name, Prefix: tgt.prefix, Meta: meta, Source: st.store})
+		metas = append(metas, meta)
+		writer, err := writerFor(r, st.store)
+		if err != nil {
+			return err
+		}
+		remotes = append(remotes, fs.Remote{Name: r.Name, Prefix: tgt.prefix, Meta: meta, Source: store, Writer: writer})
+	}
+	spool, err := openSpool(cfg, tgt.remotes, e.getenv, log)
+	if err != nil {
+		return err
+	}
+	if err := resumeSpool(ctx, spool, remotes, log); err != nil {
+		return err
 	}
 	srv, err := fs.Mount(dir, fs.Options{
+		Spool:       spool,
 		Remotes:     remotes,
 		Single:      tgt.single,
 		Cache:       chunks,
@@ -154,6 +195,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "earthmount: mounted %s on %s\n", tgt.label, dir)
+	onHangup(opsCtx, log, metas)
 
 	done := make(chan struct{})
 	go func() {

@@ -26,6 +26,13 @@ func newRemotesCmd(e *env) *cobra.Command {
 				src = cfg.Path
 			}
 			fmt.Fprintf(e.stdout, "config: %s\n", src)
+			var all []*config.Remote
+			for i := range cfg.Remotes {
+				all = append(all, &cfg.Remotes[i])
+			}
+			for _, f := range loosePerms(credentialFiles(cfg, all, e.getenv)) {
+				fmt.Fprintf(e.stderr, "warning: %s %s (mode %04o) holds credentials and is readable by group or others; run chmod 600 on it\n", f.what, f.path, f.mode)
+			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tTYPE\tENDPOINT\tTOP LEVEL\tCREDENTIALS")
 			for i := range cfg.Remotes {

@@ -13,7 +13,8 @@ import (
 // builtStore is a store made from one remote's config.
 type builtStore struct {
 	store       backends.Store
-	credentials string // which credential source it uses, never a secret
+	credentials string     // which credential source it uses, never a secret
+	logins      func() int // logins run so far (metrics); nil when unknown
 }
 
 // newStore builds the store for r. It sends no request: logins and

@@ -38,7 +38,7 @@ func newSwiftStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*bu
 	if err != nil {
 		return nil, fmt.Errorf("remote %s: %w", r.Name, err)
 	}
-	return &builtStore{store: st, credentials: a.route}, nil
+	return &builtStore{store: st, credentials: a.route, logins: a.cached.Logins}, nil
 }
 
 // newS3FromSwift builds an s3 remote whose keys are the EC2 credentials

@@ -22,6 +22,8 @@ type CacheConfig struct {
 	DirTTL      string `yaml:"dir_ttl,omitempty"`
 	AttrTTL     string `yaml:"attr_ttl,omitempty"`
 	NegativeTTL string `yaml:"negative_ttl,omitempty"`
+	Spool       string `yaml:"spool,omitempty"`
+	SpoolSize   string `yaml:"spool_size,omitempty"`
 }
 
 // RemoteConfig is one entry of remotes:.
@@ -34,6 +36,7 @@ type RemoteConfig struct {
 	AccessKeyID     string   `yaml:"access_key_id,omitempty"`
 	SecretAccessKey string   `yaml:"secret_access_key,omitempty"`
 	Anonymous       bool     `yaml:"anonymous,omitempty"`
+	ReadOnly        *bool    `yaml:"read_only,omitempty"` // nil: earthmount's default (true)
 }
 
 // Write writes the config as YAML to path, readable only by its owner

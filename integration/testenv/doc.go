@@ -14,6 +14,10 @@
 // the caller, AWS_EC2_METADATA_DISABLED=true, and a private HOME, so nothing
 // ever asks the EC2 metadata service or reads the developer's credentials.
 //
+// Mount.Close also fails when earthmount's log shows a secret the mount
+// was given (config, environment, icoscp_core file) or a token shaped like
+// the ones servers hand out (see CheckLogSecrets).
+//
 // testenv imports the AWS SDK (to create buckets and objects) and the
 // toxiproxy client, never earthmount's own packages: it drives earthmount
 // only through its command line and config file, as a user would.

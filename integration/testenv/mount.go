@@ -38,8 +38,10 @@ type MountOptions struct {
 
 // Mount is a running earthmount mount.
 type Mount struct {
-	Dir  string // the mountpoint
-	proc *Proc
+	Dir     string // the mountpoint
+	proc    *Proc
+	home    string
+	secrets []secret // what its log must not show (CheckLogSecrets)
 }
 
 // StartMount runs `earthmount mount` and waits until its ready line is in
@@ -56,15 +58,16 @@ func StartMount(ctx context.Context, opts MountOptions) (*Mount, error) {
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 30 * time.Second
 	}
+	env := Env(opts.Home)
 	proc, err := StartProc(ProcOptions{
 		Name: "earthmount", Path: opts.Binary, Args: MountArgs(opts),
-		Env: Env(opts.Home), LogPath: opts.LogPath,
+		Env: env, LogPath: opts.LogPath,
 		DeathSignal: syscall.SIGTERM, // so that a killed test run still unmounts
 	})
 	if err != nil {
 		return nil, err
 	}
-	m := &Mount{Dir: opts.Mountpoint, proc: proc}
+	m := &Mount{Dir: opts.Mountpoint, proc: proc, home: opts.Home, secrets: mountSecrets(opts, env)}
 	if err := m.waitReady(ctx, opts.ReadyTimeout); err != nil {
 		return nil, errors.Join(err, m.Close())
 	}
@@ -139,7 +142,8 @@ func (m *Mount) Stop(timeout time.Duration) (int, error) {
 
 // Close makes sure that neither the process nor the mount is left: SIGTERM
 // and a grace period, then a lazy unmount and SIGKILL. It is safe to call
-// after Stop or more than once.
+// after Stop or more than once. It fails when the log shows a secret
+// (CheckLogSecrets).
 func (m *Mount) Close() error {
 	var errs []error
 	if !m.proc.Exited() {
@@ -155,6 +159,7 @@ func (m *Mount) Close() error {
 	} else if strings.HasPrefix(fstype, "fuse") {
 		errs = append(errs, fmt.Errorf("earthmount exited and left %s mounted", m.Dir), Unmount(m.Dir))
 	}
+	errs = append(errs, CheckLogSecrets(m.LogPath(), append(m.secrets, icosSecrets(m.home)...)))
 	return errors.Join(errs...)
 }
 

@@ -141,3 +141,16 @@ func (p *Proxy) Disable() error { return p.p.Disable() }
 
 // Enable undoes Disable.
 func (p *Proxy) Enable() error { return p.p.Enable() }
+
+// AddToxic adds a toxic of any type (latency, bandwidth, reset_peer,
+// timeout, slicer, limit_data, ...) on the downstream (responses) or
+// upstream stream; toxicity is the share of connections it applies to.
+func (p *Proxy) AddToxic(name, typ, stream string, toxicity float32, attrs map[string]any) error {
+	if _, err := p.p.AddToxic(name, typ, stream, toxicity, toxiproxy.Attributes(attrs)); err != nil {
+		return fmt.Errorf("toxiproxy %s: toxic %s (%s): %w", p.p.Name, name, typ, err)
+	}
+	return nil
+}
+
+// RemoveToxic removes a toxic added with AddToxic.
+func (p *Proxy) RemoveToxic(name string) error { return p.p.RemoveToxic(name) }

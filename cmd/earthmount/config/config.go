@@ -23,6 +23,22 @@ type Cache struct {
 	DirTTL      time.Duration // cache.dir_ttl: how long a listing is trusted
 	AttrTTL     time.Duration // cache.attr_ttl: kernel entry/attribute cache
 	NegativeTTL time.Duration // cache.negative_ttl: "no such file" answers
+	Spool       string        // cache.spool: staging directory of writes; "" -> DefaultSpoolDir
+	SpoolSize   int64         // cache.spool_size: cap on staged bytes; 0 -> DefaultSpoolSize
+}
+
+// DefaultSpoolSize caps the bytes staged for upload (files being written
+// plus failed uploads kept for the user).
+const DefaultSpoolSize = 20 << 30
+
+// DefaultSpoolDir is $XDG_CACHE_HOME/earthmount/spool, else
+// ~/.cache/earthmount/spool.
+func DefaultSpoolDir(getenv func(string) string) string {
+	dir := getenv("XDG_CACHE_HOME")
+	if dir == "" {
+		dir = filepath.Join(getenv("HOME"), ".cache")
+	}
+	return filepath.Join(dir, "earthmount", "spool")
 }
 
 // Remote is one configured remote: a name, a store type, and the settings

@@ -44,9 +44,22 @@ func Parse(data []byte) (*Config, error) {
 }
 
 func parseCache(n *yaml.Node, c *Cache) error {
-	return eachKey(n, "cache", []string{"memory", "chunk_size", "dir_ttl", "attr_ttl", "negative_ttl"}, func(key string, v *yaml.Node) error {
+	return eachKey(n, "cache", []string{"memory", "chunk_size", "dir_ttl", "attr_ttl", "negative_ttl", "spool", "spool_size"}, func(key string, v *yaml.Node) error {
 		where := "cache." + key
 		switch key {
+		case "spool":
+			s, err := scalar(v, where)
+			c.Spool = s
+			return err
+		case "spool_size":
+			s, err := scalar(v, where)
+			if err != nil {
+				return err
+			}
+			if c.SpoolSize, err = ParseSize(s); err != nil || c.SpoolSize < 1<<20 {
+				return fmt.Errorf("line %d: %s: %q is not a size of at least 1MiB", v.Line, where, s)
+			}
+			return nil
 		case "memory", "chunk_size":
 			s, err := scalar(v, where)
 			if err != nil {

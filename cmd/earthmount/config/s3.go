@@ -19,13 +19,15 @@ type S3 struct {
 	AccessKeyID     string
 	SecretAccessKey auth.Secret
 	Anonymous       bool
+	// Writable is read_only: false: writes through the mount upload.
+	Writable bool
 	// CredentialsFrom names a swift remote whose Keystone login provides
 	// EC2 credentials; Resolve links CredentialsSwift to its settings.
 	CredentialsFrom  string
 	CredentialsSwift *Swift
 }
 
-var s3Keys = []string{"type", "endpoint", "region", "buckets", "profile", "access_key_id", "secret_access_key", "anonymous", "credentials_from"}
+var s3Keys = []string{"type", "endpoint", "region", "buckets", "profile", "access_key_id", "secret_access_key", "anonymous", "credentials_from", "read_only"}
 
 func parseS3(n *yaml.Node, where string) (*S3, error) {
 	r := &S3{}
@@ -47,6 +49,10 @@ func parseS3(n *yaml.Node, where string) (*S3, error) {
 			r.SecretAccessKey = auth.Secret(s)
 		case "anonymous":
 			r.Anonymous, err = boolean(v, w)
+		case "read_only":
+			var ro bool
+			ro, err = boolean(v, w)
+			r.Writable = !ro
 		case "credentials_from":
 			r.CredentialsFrom, err = scalar(v, w)
 		case "buckets":

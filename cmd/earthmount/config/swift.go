@@ -39,6 +39,8 @@ type Swift struct {
 	AuthToken auth.Secret
 
 	Containers []string
+	// Writable is read_only: false: writes through the mount upload.
+	Writable bool
 
 	// From says where each set key came from: "config" or the environment
 	// variable's name. It is for messages and never holds a value.
@@ -137,7 +139,7 @@ func (s *Swift) field(key string) *string {
 }
 
 func swiftKeys() []string {
-	keys := []string{"type", "containers", "region"}
+	keys := []string{"type", "containers", "region", "read_only"}
 	for _, kv := range SwiftEnv() {
 		keys = append(keys, kv[0])
 	}
@@ -151,6 +153,10 @@ func parseSwift(n *yaml.Node, where string) (*Swift, error) {
 		switch key {
 		case "type":
 			return nil
+		case "read_only":
+			ro, err := boolean(v, w)
+			s.Writable = !ro
+			return err
 		case "containers":
 			var err error
 			s.Containers, err = stringList(v, w)

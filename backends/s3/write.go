@@ -1,0 +1,187 @@
+package s3
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/earthmount/earthmount/backends"
+)
+
+// Upload limits. One PutObject below the threshold; above it a multipart
+// upload whose parts grow with the file so that S3's 10,000-part limit
+// still covers its 5 TiB object limit (5 TiB / 10,000 is 525 MiB).
+const (
+	multipartThreshold = 16 << 20
+	minPartSize        = 8 << 20
+	maxParts           = 10_000
+	partConcurrency    = 4
+)
+
+var _ backends.Writer = (*Store)(nil)
+
+// partSize returns the part size for an object of size bytes: a multiple
+// of 1 MiB, at least minPartSize, at most maxParts parts.
+func partSize(size int64) int64 {
+	p := (size + maxParts - 1) / maxParts
+	p = (p + 1<<20 - 1) &^ (1<<20 - 1)
+	return max(p, minPartSize)
+}
+
+// Upload implements backends.Writer with PutObject, or a multipart upload
+// of partConcurrency parts at a time above multipartThreshold. Bodies are
+// section readers, so the SDK can rewind them for a retry.
+func (s *Store) Upload(ctx context.Context, key string, body io.ReaderAt, size int64, mtime time.Time) (backends.ObjectInfo, error) {
+	bucket, object, ok := splitKey(key)
+	if !ok {
+		return backends.ObjectInfo{}, &backends.Error{Op: "upload", Remote: s.remote, Key: key, Err: backends.ErrNotSupported, Hint: "files go inside a bucket"}
+	}
+	meta := map[string]string{backends.MtimeMeta: backends.FormatMtime(mtime)}
+	if size < multipartThreshold {
+		out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(bucket), Key: aws.String(object), Metadata: meta,
+			Body: io.NewSectionReader(body, 0, size), ContentLength: aws.Int64(size),
+		})
+		if err != nil {
+			return backends.ObjectInfo{}, s.fail(ctx, "upload", key, err)
+		}
+		return backends.ObjectInfo{Key: key, Size: size, ModTime: mtime, Version: trimETag(aws.ToString(out.ETag))}, nil
+	}
+	etag, err := s.multipart(ctx, bucket, object, body, size, meta)
+	if err != nil {
+		return backends.ObjectInfo{}, s.fail(ctx, "upload", key, err)
+	}
+	return backends.ObjectInfo{Key: key, Size: size, ModTime: mtime, Version: etag}, nil
+}
+
+// multipart uploads body in parts and completes the upload, or aborts it
+// so that no parts are left behind to be billed.
+func (s *Store) multipart(ctx context.Context, bucket, object string, body io.ReaderAt, size int64, meta map[string]string) (string, error) {
+	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(bucket), Key: aws.String(object), Metadata: meta,
+	})
+	if err != nil {
+		return "", err
+	}
+	id := created.UploadId
+	psize := partSize(size)
+	n := int((size + psize - 1) / psize)
+	parts := make([]types.CompletedPart, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(partConcurrency)
+	for i := range n {
+		g.Go(func() error {
+			off := int64(i) * psize
+			length := min(psize, size-off)
+			num := aws.Int32(int32(i + 1))
+			out, err := s.client.UploadPart(gctx, &s3.UploadPartInput{
+				Bucket: aws.String(bucket), Key: aws.String(object), UploadId: id, PartNumber: num,
+				Body: io.NewSectionReader(body, off, length), ContentLength: aws.Int64(length),
+			})
+			if err != nil {
+				return err
+			}
+			parts[i] = types.CompletedPart{ETag: out.ETag, PartNumber: num}
+			return nil
+		})
+	}
+	err = g.Wait()
+	if err == nil {
+		var out *s3.CompleteMultipartUploadOutput
+		out, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+			Bucket: aws.String(bucket), Key: aws.String(object), UploadId: id,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+		})
+		if err == nil {
+			return trimETag(aws.ToString(out.ETag)), nil
+		}
+	}
+	// Abort even when the caller gave up: the parts cost storage.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if _, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(bucket), Key: aws.String(object), UploadId: id,
+	}); aerr != nil {
+		s.log.Warn("could not abort a failed multipart upload; its parts stay until a lifecycle rule removes them",
+			"bucket", bucket, "key", object, "err", aerr)
+	}
+	return "", err
+}
+
+// Remove implements backends.Writer with DeleteObject.
+func (s *Store) Remove(ctx context.Context, key string) error {
+	bucket, object, ok := splitKey(key)
+	if !ok {
+		return &backends.Error{Op: "remove", Remote: s.remote, Key: key, Err: backends.ErrNotSupported}
+	}
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(object)})
+	if code, status := errorCode(err); err != nil && (code == "NoSuchKey" || (status == 404 && code != "NoSuchBucket")) {
+		return nil // S3 answers 204 for a missing key; some servers 404
+	}
+	if err != nil {
+		return s.fail(ctx, "remove", key, err)
+	}
+	return nil
+}
+
+// Rename implements backends.Writer with CopyObject then DeleteObject
+// (objects up to 5 GiB; larger ones would need UploadPartCopy, not done
+// yet).
+func (s *Store) Rename(ctx context.Context, src, dst string) (backends.ObjectInfo, error) {
+	info, err := s.copyObject(ctx, "rename", src, dst, nil)
+	if err != nil {
+		return backends.ObjectInfo{}, err
+	}
+	if err := s.Remove(ctx, src); err != nil {
+		return backends.ObjectInfo{}, err
+	}
+	return info, nil
+}
+
+// SetModTime implements backends.Writer by copying the object onto itself
+// with the new metadata: the content is not sent again.
+func (s *Store) SetModTime(ctx context.Context, key string, mtime time.Time) (backends.ObjectInfo, error) {
+	return s.copyObject(ctx, "setmodtime", key, key, map[string]string{backends.MtimeMeta: backends.FormatMtime(mtime)})
+}
+
+// copyObject copies src to dst, keeping the metadata, or replacing it
+// with meta when meta is set.
+func (s *Store) copyObject(ctx context.Context, op, src, dst string, meta map[string]string) (backends.ObjectInfo, error) {
+	sb, so, ok1 := splitKey(src)
+	db, do, ok2 := splitKey(dst)
+	if !ok1 || !ok2 {
+		return backends.ObjectInfo{}, &backends.Error{Op: op, Remote: s.remote, Key: src, Err: backends.ErrNotSupported}
+	}
+	in := &s3.CopyObjectInput{
+		Bucket: aws.String(db), Key: aws.String(do),
+		CopySource:        aws.String(url.PathEscape(sb) + "/" + strings.ReplaceAll(url.PathEscape(so), "%2F", "/")),
+		MetadataDirective: types.MetadataDirectiveCopy,
+	}
+	if meta != nil {
+		in.MetadataDirective, in.Metadata = types.MetadataDirectiveReplace, meta
+	}
+	if _, err := s.client.CopyObject(ctx, in); err != nil {
+		return backends.ObjectInfo{}, s.fail(ctx, op, src, err)
+	}
+	return s.Stat(ctx, dst) // the copy result lacks the size
+}
+
+// modTime is the object's mtime metadata when it has one (written by
+// earthmount or rclone), else the store's LastModified.
+func modTime(meta map[string]string, lastModified *time.Time) time.Time {
+	for k, v := range meta {
+		if strings.EqualFold(k, backends.MtimeMeta) {
+			if t, ok := backends.ParseMtime(v); ok {
+				return t
+			}
+		}
+	}
+	return aws.ToTime(lastModified)
+}

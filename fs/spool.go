@@ -1,0 +1,151 @@
+package fs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/earthmount/earthmount/backends"
+)
+
+// Spool is the local directory where files written through the mount are
+// staged until they are uploaded, with a cap on the bytes it holds. A file
+// whose upload failed stays there (and keeps counting) until it is
+// uploaded or removed.
+type Spool struct {
+	dir   string
+	limit int64
+
+	mu   sync.Mutex
+	used int64 // guarded by mu
+}
+
+// NewSpool makes dir (0700) and returns a spool capped at limit bytes.
+func NewSpool(dir string, limit int64) (*Spool, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("spool %s: size limit %d must be positive", dir, limit)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return &Spool{dir: dir, limit: limit}, nil
+}
+
+// Dir is the spool directory.
+func (s *Spool) Dir() string { return s.dir }
+
+// Leftover is a spool file an earlier mount left: an upload that failed
+// (Remote and Key say where it was going) or a crash (they are empty).
+type Leftover struct {
+	Path   string
+	Remote string
+	Key    string
+	MTime  time.Time
+}
+
+// target is the sidecar ".target" file of a spool file whose upload
+// failed: where it goes, so that a later mount can resume it.
+type target struct {
+	Remote string    `json:"remote"`
+	Key    string    `json:"key"`
+	MTime  time.Time `json:"mtime"`
+}
+
+const targetSuffix = ".target"
+
+// keep records where the spool file at path was going.
+func (s *Spool) keep(path, remote, key string, mtime time.Time) error {
+	b, err := json.Marshal(target{Remote: remote, Key: key, MTime: mtime})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path+targetSuffix, b, 0o600)
+}
+
+// forget removes the record of where path goes, if any.
+func (s *Spool) forget(path string) {
+	_ = os.Remove(path + targetSuffix) // usually there is none
+}
+
+// Leftovers lists the files left by earlier mounts.
+func (s *Spool) Leftovers() ([]Leftover, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Leftover
+	for _, e := range ents {
+		if !e.Type().IsRegular() || strings.HasSuffix(e.Name(), targetSuffix) {
+			continue
+		}
+		l := Leftover{Path: filepath.Join(s.dir, e.Name())}
+		if b, err := os.ReadFile(l.Path + targetSuffix); err == nil {
+			var t target
+			if json.Unmarshal(b, &t) == nil {
+				l.Remote, l.Key, l.MTime = t.Remote, t.Key, t.MTime
+			}
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// Resume uploads a leftover with w and removes it from the spool.
+func (s *Spool) Resume(ctx context.Context, l Leftover, w backends.Writer) (backends.ObjectInfo, error) {
+	f, err := os.Open(l.Path)
+	if err != nil {
+		return backends.ObjectInfo{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return backends.ObjectInfo{}, err
+	}
+	info, err := w.Upload(ctx, l.Key, f, st.Size(), l.MTime)
+	if err != nil {
+		return backends.ObjectInfo{}, err
+	}
+	_ = os.Remove(l.Path + targetSuffix)
+	return info, os.Remove(l.Path)
+}
+
+// create makes a new, empty spool file.
+func (s *Spool) create() (*os.File, error) {
+	return os.CreateTemp(s.dir, "upload-*")
+}
+
+// reserve accounts for n more bytes, or fails with ENOSPC when the spool
+// would outgrow its limit.
+func (s *Spool) reserve(n int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used+n > s.limit {
+		return syscall.ENOSPC
+	}
+	s.used += n
+	return nil
+}
+
+// release gives back n bytes.
+func (s *Spool) release(n int64) {
+	s.mu.Lock()
+	s.used -= n
+	s.mu.Unlock()
+}
+
+// free is what the spool can still take, for statfs.
+func (s *Spool) free() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return max(s.limit-s.used, 0)
+}
+
+// errNoSpace tells whether err is the spool (or its disk) being full.
+func errNoSpace(err error) bool { return errors.Is(err, syscall.ENOSPC) }

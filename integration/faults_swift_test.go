@@ -1,0 +1,89 @@
+package integration
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/earthmount/earthmount/integration/faultproxy"
+	"github.com/earthmount/earthmount/integration/testenv"
+)
+
+// TestFaultsSwift copies a ~64 MiB tree with cp -r and rsync -a from the
+// real Swift (SAIO, tempauth) through a faultproxy that fails 10% of the
+// storage requests in the retryable ways. The login itself goes straight
+// to Swift. 401 is not in the mix: two refused tokens within 30 s trip
+// auth.Cached's "storage refuses fresh tokens" guard (EACCES for 30 s),
+// which random 401s at this rate always do; see the issue 6 report.
+func TestFaultsSwift(t *testing.T) {
+	h := newHarness(t)
+	sw := startSwift(t)
+	ctx := t.Context()
+	client, err := sw.SwiftClient(ctx)
+	need(t, err)
+	const container = "faults"
+	need(t, testenv.CreateContainer(ctx, client, container))
+	src := t.TempDir()
+	writeFaultTree(t, src)
+	need(t, filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		_, err = testenv.PutSwift(ctx, client, container, filepath.ToSlash(rel), data)
+		return err
+	}))
+
+	upstream, account := splitStorageURL(t, client.Endpoint)
+	p, err := faultproxy.Start(faultproxy.Options{Upstream: upstream, Rate: faultRate, Stall: time.Second, Seed: 7})
+	need(t, err)
+	t.Cleanup(func() { p.Close() })
+	remote := sw.SwiftRemoteV1(container)
+	remote["storage_url"] = p.URL + account
+
+	for _, c := range []struct {
+		name string
+		copy func(t *testing.T, root, dst string)
+	}{
+		{"cp -r", func(t *testing.T, root, dst string) { run(t, 5*time.Minute, "cp", "-r", root+"/.", dst) }},
+		{"rsync -a", func(t *testing.T, root, dst string) { run(t, 5*time.Minute, "rsync", "-a", root+"/", dst+"/") }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+			need(t, testenv.WriteRemotes(cfgPath, testenv.CacheConfig{Memory: "64MiB"}, map[string]map[string]any{"eosc": remote}))
+			m := mountConfig(t, h, cfgPath, "")
+			before := p.Stats()
+			start := time.Now()
+			dst := t.TempDir()
+			c.copy(t, filepath.Join(m.Dir, "eosc", container), dst)
+			compareTrees(t, src, dst)
+			wall := time.Since(start)
+			after := p.Stats()
+			result := "identical"
+			if t.Failed() {
+				result = "FAILED"
+			}
+			logClosingNote(t, c.name+" (Swift, 10% faults)", after.Requests-before.Requests, after.Faulted()-before.Faulted(),
+				wall, result, peakRSS(m.PID()), strings.Count(readLog(m.LogPath()), "level=WARN"))
+		})
+	}
+}
+
+// splitStorageURL splits "http://127.0.0.1:PORT/v1/AUTH_test/" into the
+// server's base URL and the account path ("/v1/AUTH_test").
+func splitStorageURL(t *testing.T, u string) (base, account string) {
+	t.Helper()
+	scheme, rest, _ := strings.Cut(u, "://")
+	host, path, ok := strings.Cut(rest, "/")
+	if !ok {
+		t.Fatalf("storage URL %q has no account path", u)
+	}
+	return scheme + "://" + host, "/" + strings.TrimSuffix(path, "/")
+}
