@@ -16,6 +16,7 @@ import (
 
 	"github.com/earthmount/earthmount/auth"
 	"github.com/earthmount/earthmount/backends"
+	"github.com/earthmount/earthmount/backends/stall"
 )
 
 // download fetches the object id whole into an unlinked temporary file
@@ -111,8 +112,8 @@ func (d *fetch) once(ctx context.Context) (done bool, err error) {
 			return false, d.refusedLicence(cookie, authErr)
 		}
 		defer resp.Body.Close()
-		body := newStallReader(resp.Body, s.cfg.StallTimeout, cancel)
-		defer body.stop()
+		body := stall.NewReader(resp.Body, s.cfg.StallTimeout, cancel)
+		defer body.Stop()
 		resp.Body = struct {
 			io.Reader
 			io.Closer

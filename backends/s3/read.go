@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/earthmount/earthmount/backends"
+	"github.com/earthmount/earthmount/backends/stall"
 )
 
 // maxDiscard is how far into a full (200) response ReadAt skips when a
@@ -131,8 +132,8 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 		return 0, false, r.s.fail(ctx, "read", r.key, err)
 	}
 	defer out.Body.Close()
-	body := newStallReader(out.Body, r.s.stall, cancel)
-	defer body.stop()
+	body := stall.NewReader(out.Body, r.s.stall, cancel)
+	defer body.Stop()
 
 	etag := trimETag(aws.ToString(out.ETag))
 	switch {

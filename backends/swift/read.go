@@ -11,6 +11,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/objectstorage/v1/objects"
 
 	"github.com/earthmount/earthmount/backends"
+	"github.com/earthmount/earthmount/backends/stall"
 )
 
 // maxDiscard is how far into a full (200) response ReadAt skips when the
@@ -107,8 +108,8 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 		return 0, false, r.s.fail(ctx, "read", r.key, err)
 	}
 	defer res.Body.Close()
-	body := newStallReader(res.Body, r.s.stall, cancel)
-	defer body.stop()
+	body := stall.NewReader(res.Body, r.s.stall, cancel)
+	defer body.Stop()
 
 	etag := trimETag(res.Header.Get("Etag"))
 	switch {
