@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/earthmount/earthmount/integration/testenv"
 	"path/filepath"
 )
 
@@ -76,7 +77,7 @@ func (b *bench) read(ctx context.Context, t tool, lat latency) error {
 			return rerr
 		}
 		b.recordCPU(t, lat, use)
-		rss, err := peakRSS(m.PID)
+		rss, err := testenv.PeakRSS(m.PID)
 		return b.record(ctx, t, lat, mRSS, float64(rss)/(1<<20), err)
 	})
 }

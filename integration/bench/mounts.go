@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/earthmount/earthmount/integration/testenv"
@@ -105,93 +101,18 @@ func mountEarthmount(ctx context.Context, b *bench, lat latency, dir, log string
 	return &mounted{Dir: dir, PID: m.PID(), close: m.Close}, nil
 }
 
-// mountRclone runs Debian's rclone mount with an S3 remote given in
-// RCLONE_CONFIG_* variables. testenv.Env drops AWS_CA_BUNDLE, which
-// Debian's rclone 1.60 cannot load.
+// mountRclone and mountS3fs run Debian's anchors through testenv.
 func mountRclone(ctx context.Context, b *bench, lat latency, dir, log string) (*mounted, error) {
-	empty := filepath.Join(b.work, "rclone.conf")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		return nil, fmt.Errorf("rclone: %w", err)
-	}
-	env := testenv.Env(b.home,
-		"RCLONE_CONFIG="+empty,
-		"RCLONE_CONFIG_BENCH_TYPE=s3",
-		"RCLONE_CONFIG_BENCH_PROVIDER=Other",
-		"RCLONE_CONFIG_BENCH_ENDPOINT="+lat.S3.URL,
-		"RCLONE_CONFIG_BENCH_REGION="+lat.S3.Region,
-		"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="+lat.S3.AccessKey,
-		"RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="+lat.S3.SecretKey,
-		"RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true",
-	)
-	args := []string{"mount", "bench:" + bucket, dir, "--read-only", "--vfs-cache-mode", "off"}
-	return startFUSE(ctx, "rclone", args, env, dir, log, "fuse.rclone")
+	return anchor(testenv.MountRclone(ctx, testenv.AnchorOptions{S3: lat.S3, Bucket: bucket, Dir: dir, Work: b.work, Home: b.home, LogPath: log}))
 }
 
-// mountS3fs runs Debian's s3fs in the foreground (-f), so that bench owns
-// the process, with the keys in a 0600 passwd file.
 func mountS3fs(ctx context.Context, b *bench, lat latency, dir, log string) (*mounted, error) {
-	passwd := filepath.Join(b.work, "s3fs.passwd")
-	if err := os.WriteFile(passwd, []byte(lat.S3.AccessKey+":"+lat.S3.SecretKey+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("s3fs: %w", err)
-	}
-	args := []string{bucket, dir, "-f",
-		"-o", "url=" + lat.S3.URL, "-o", "use_path_request_style",
-		"-o", "passwd_file=" + passwd, "-o", "ro",
-	}
-	return startFUSE(ctx, "s3fs", args, testenv.Env(b.home), dir, log, "fuse.s3fs")
+	return anchor(testenv.MountS3fs(ctx, testenv.AnchorOptions{S3: lat.S3, Bucket: bucket, Dir: dir, Work: b.work, Home: b.home, LogPath: log}))
 }
 
-// startFUSE starts a foreground FUSE daemon and waits until dir shows
-// fstype in mountinfo. Its Close unmounts with fusermount3 -u (the daemon
-// then exits by itself), and only then stops the process and, if anything
-// is left, detaches the mount lazily.
-func startFUSE(ctx context.Context, prog string, args, env []string, dir, log, fstype string) (*mounted, error) {
-	path, err := exec.LookPath(prog)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", prog, err)
-	}
-	proc, err := testenv.StartProc(testenv.ProcOptions{
-		Name: prog, Path: path, Args: args, Env: env, LogPath: log,
-		DeathSignal: syscall.SIGTERM, // both unmount on SIGTERM
-	})
+func anchor(m *testenv.AnchorMount, err error) (*mounted, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &mounted{Dir: dir, PID: proc.PID(), close: func() error { return unmountFUSE(proc, dir) }}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got, _, err := testenv.MountedAt(dir)
-		switch {
-		case err != nil:
-			return nil, errors.Join(err, m.Close())
-		case got == fstype:
-			return m, nil
-		case proc.Exited():
-			return nil, errors.Join(fmt.Errorf("%s exited before mounting %s:\n%s", prog, dir, proc.Log(4096)), m.Close())
-		case time.Now().After(deadline):
-			return nil, errors.Join(fmt.Errorf("%s: %s not mounted after 30s:\n%s", prog, dir, proc.Log(4096)), m.Close())
-		}
-		select {
-		case <-ctx.Done():
-			return nil, errors.Join(ctx.Err(), m.Close())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-func unmountFUSE(proc *testenv.Proc, dir string) error {
-	var errs []error
-	if fstype, _, _ := testenv.MountedAt(dir); strings.HasPrefix(fstype, "fuse") {
-		out, err := exec.Command("fusermount3", "-u", dir).CombinedOutput()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("fusermount3 -u %s: %w: %s", dir, err, bytes.TrimSpace(out)))
-		}
-	}
-	if _, err := proc.Wait(10 * time.Second); err != nil {
-		errs = append(errs, proc.Stop(5*time.Second))
-	}
-	if fstype, _, _ := testenv.MountedAt(dir); strings.HasPrefix(fstype, "fuse") {
-		errs = append(errs, testenv.Unmount(dir))
-	}
-	return errors.Join(errs...)
+	return &mounted{Dir: m.Dir, PID: m.PID, close: m.Close}, nil
 }

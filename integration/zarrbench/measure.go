@@ -88,7 +88,8 @@ func (b *bench) one(ctx context.Context, t tool, ep endpoint, w string) (float64
 	// Every tool mounts the bucket itself, so the store is at the top.
 	secs, _, err := b.python(ctx, w, filepath.Join(dir, "store.zarr"), filepath.Join(dir, "sample.nc"))
 	if err == nil {
-		kb, rerr := peakRSS(m.PID)
+		rss, rerr := testenv.PeakRSS(m.PID)
+		kb := rss >> 10
 		if rerr != nil {
 			return secs, rerr
 		}
