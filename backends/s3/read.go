@@ -2,7 +2,6 @@ package s3
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/earthmount/earthmount/backends"
+	"github.com/earthmount/earthmount/backends/resume"
 	"github.com/earthmount/earthmount/backends/stall"
 )
 
@@ -26,10 +26,6 @@ const (
 	bodyRetryBase = 100 * time.Millisecond
 	bodyRetryMax  = 2 * time.Second
 )
-
-// errShortBody marks a response body that ended or failed before the
-// promised length; ReadAt retries from where it stopped.
-var errShortBody = errors.New("response body ended early")
 
 // Stat implements backends.Store with HeadObject.
 func (s *Store) Stat(ctx context.Context, key string) (backends.ObjectInfo, error) {
@@ -70,35 +66,10 @@ func (s *Store) ReadAt(ctx context.Context, obj backends.ObjectRef, p []byte, of
 		want = int(obj.Size - off)
 	}
 	r := rangeRead{s: s, bucket: bucket, key: obj.Key, object: object, pin: obj.Version}
-	n := 0
-	for attempt := 1; ; attempt++ {
-		m, atEOF, err := r.get(ctx, p[n:want], off+int64(n))
-		n += m
-		switch {
-		case err == nil && atEOF:
-			if n < len(p) {
-				return n, io.EOF
-			}
-			return n, nil
-		case err == nil && n == want:
-			if want < len(p) {
-				return n, io.EOF
-			}
-			return n, nil
-		case err == nil:
-			continue
-		case errors.Is(err, backends.ErrStale):
-			return 0, err
-		case ctx.Err() != nil:
-			return n, s.fail(ctx, "read", obj.Key, ctx.Err())
-		case !errors.Is(err, errShortBody) || attempt >= s.attempts:
-			return n, err
-		}
-		s.log.Warn("s3: response body broke off, reading on", "op", "read", "key", obj.Key, "off", off+int64(n), "attempt", attempt, "err", err)
-		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return n, s.fail(ctx, "read", obj.Key, err)
-		}
-	}
+	return resume.Fill(ctx, p, want, off, r.get, resume.Options{
+		Attempts: s.attempts, Backoff: backoff, Log: s.log, Key: obj.Key,
+		Fail: func(err error) error { return s.fail(ctx, "read", obj.Key, err) },
+	})
 }
 
 // rangeRead is one ReadAt in progress.
@@ -186,7 +157,7 @@ func (r *rangeRead) stale(cause error) error {
 
 func (r *rangeRead) short(cause error) error {
 	return &backends.Error{Op: "read", Remote: r.s.remote, Key: r.key,
-		Err: backends.Kind(backends.ErrUnavailable, fmt.Errorf("%w: %w", errShortBody, cause))}
+		Err: backends.Kind(backends.ErrUnavailable, fmt.Errorf("%w: %w", resume.ErrShortBody, cause))}
 }
 
 // parseContentRange parses "bytes START-END/TOTAL"; TOTAL may be "*"
@@ -218,16 +189,4 @@ func parseContentRange(h string) (start, length, total int64, ok bool) {
 func backoff(attempt int) time.Duration {
 	d := min(bodyRetryBase<<min(attempt, 10), bodyRetryMax)
 	return d/2 + rand.N(d/2+1)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -2,7 +2,6 @@ package swift
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,16 +10,13 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/objectstorage/v1/objects"
 
 	"github.com/earthmount/earthmount/backends"
+	"github.com/earthmount/earthmount/backends/resume"
 	"github.com/earthmount/earthmount/backends/stall"
 )
 
 // maxDiscard is how far into a full (200) response ReadAt skips when the
 // server ignored Range; beyond it reading would cost more than it is worth.
 const maxDiscard = 64 << 20
-
-// errShortBody marks a response body that ended or failed before the
-// promised length; ReadAt reads on from where it stopped.
-var errShortBody = errors.New("response body ended early")
 
 // ReadAt implements backends.Store with ranged GETs pinned by If-Match to
 // obj.Version, quoted as Swift quotes large objects' ETags (it accepts
@@ -51,30 +47,10 @@ func (s *Store) ReadAt(ctx context.Context, obj backends.ObjectRef, p []byte, of
 		want = int(obj.Size - off)
 	}
 	r := rangeRead{s: s, container: container, object: object, key: obj.Key, pin: obj.Version}
-	n := 0
-	for attempt := 1; ; attempt++ {
-		m, atEOF, err := r.get(ctx, p[n:want], off+int64(n))
-		n += m
-		switch {
-		case err == nil && (atEOF || n == want):
-			if n < len(p) {
-				return n, io.EOF
-			}
-			return n, nil
-		case err == nil:
-			continue // a shorter range than asked for: ask for the rest
-		case errors.Is(err, backends.ErrStale):
-			return 0, err
-		case ctx.Err() != nil:
-			return n, s.fail(ctx, "read", obj.Key, ctx.Err())
-		case !errors.Is(err, errShortBody) || attempt >= s.attempts:
-			return n, err
-		}
-		s.log.Warn("swift: response body broke off, reading on", "op", "read", "key", obj.Key, "off", off+int64(n), "attempt", attempt, "err", err)
-		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return n, s.fail(ctx, "read", obj.Key, err)
-		}
-	}
+	return resume.Fill(ctx, p, want, off, r.get, resume.Options{
+		Attempts: s.attempts, Backoff: backoff, Log: s.log, Key: obj.Key,
+		Fail: func(err error) error { return s.fail(ctx, "read", obj.Key, err) },
+	})
 }
 
 // rangeRead is one ReadAt in progress.
@@ -157,7 +133,7 @@ func (r *rangeRead) get(ctx context.Context, buf []byte, off int64) (int, bool, 
 
 func (r *rangeRead) short(cause error) error {
 	return &backends.Error{Op: "read", Remote: r.s.remote, Key: r.key,
-		Err: backends.Kind(backends.ErrUnavailable, fmt.Errorf("%w: %w", errShortBody, cause))}
+		Err: backends.Kind(backends.ErrUnavailable, fmt.Errorf("%w: %w", resume.ErrShortBody, cause))}
 }
 
 // parseContentRange parses "bytes START-END/TOTAL"; TOTAL may be "*"

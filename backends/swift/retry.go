@@ -10,6 +10,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 
 	"github.com/earthmount/earthmount/backends"
+	"github.com/earthmount/earthmount/backends/resume"
 )
 
 // Backoff between tries of a read-only request.
@@ -34,7 +35,7 @@ func (s *Store) retry(ctx context.Context, op, key string, f func() error) error
 			wait = d
 		}
 		s.log.Warn("swift: request failed, trying again", "op", op, "key", key, "attempt", attempt, "wait", wait, "err", describe(err))
-		if err := sleep(ctx, wait); err != nil {
+		if err := resume.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
@@ -62,16 +63,4 @@ func retryAfter(err error) (time.Duration, bool) {
 func backoff(attempt int) time.Duration {
 	d := min(retryBase<<min(attempt-1, 10), retryMax)
 	return d/2 + rand.N(d/2+1)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
