@@ -127,10 +127,16 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 		return err
 	}
 
+	dtier, err := openDiskTier(cfg, e.getenv, log)
+	if err != nil {
+		return err
+	}
+	defer dtier.close()
 	// The budget bounds what the cache holds; the memory limit makes the Go
 	// runtime collect garbage before the heap outgrows it, so the process
-	// stays within the budget plus a fixed overhead.
-	debug.SetMemoryLimit(cfg.Cache.Memory + 64<<20)
+	// stays within the budget (plus the disk tier's write queue) and a
+	// fixed overhead.
+	debug.SetMemoryLimit(cfg.Cache.Memory + 64<<20 + dtier.queueBytes())
 
 	chunks, err := cache.New(cache.Options{Budget: cfg.Cache.Memory, ChunkSize: cfg.Cache.ChunkSize, Logger: log})
 	if err != nil {
@@ -171,7 +177,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 		if err != nil {
 			return err
 		}
-		remotes = append(remotes, fs.Remote{Name: r.Name, Prefix: tgt.prefix, Meta: meta, Source: store, Writer: writer})
+		remotes = append(remotes, fs.Remote{Name: r.Name, Prefix: tgt.prefix, Meta: meta, Source: dtier.wrap(store, r), Writer: writer})
 	}
 	spool, err := openSpool(cfg, tgt.remotes, e.getenv, log)
 	if err != nil {

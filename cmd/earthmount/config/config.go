@@ -25,6 +25,14 @@ type Cache struct {
 	NegativeTTL time.Duration // cache.negative_ttl: "no such file" answers
 	Spool       string        // cache.spool: staging directory of writes; "" -> DefaultSpoolDir
 	SpoolSize   int64         // cache.spool_size: cap on staged bytes; 0 -> DefaultSpoolSize
+	Dir         string        // cache.dir: disk tier directory; "" -> DefaultDiskDir
+	Disk        int64         // cache.disk: disk tier size cap; 0 -> no disk tier
+}
+
+// DefaultDiskDir is $XDG_CACHE_HOME/earthmount/blocks, else
+// ~/.cache/earthmount/blocks.
+func DefaultDiskDir(getenv func(string) string) string {
+	return filepath.Join(filepath.Dir(DefaultSpoolDir(getenv)), "blocks")
 }
 
 // DefaultSpoolSize caps the bytes staged for upload (files being written

@@ -44,9 +44,23 @@ func Parse(data []byte) (*Config, error) {
 }
 
 func parseCache(n *yaml.Node, c *Cache) error {
-	return eachKey(n, "cache", []string{"memory", "chunk_size", "dir_ttl", "attr_ttl", "negative_ttl", "spool", "spool_size"}, func(key string, v *yaml.Node) error {
+	return eachKey(n, "cache", []string{"memory", "chunk_size", "dir_ttl", "attr_ttl", "negative_ttl", "spool", "spool_size", "dir", "disk"}, func(key string, v *yaml.Node) error {
 		where := "cache." + key
 		switch key {
+		case "dir":
+			s, err := scalar(v, where)
+			c.Dir = s
+			return err
+		case "disk":
+			// The disk tier's size cap; 0 (the default) turns it off.
+			s, err := scalar(v, where)
+			if err != nil {
+				return err
+			}
+			if c.Disk, err = ParseSize(s); err != nil || (c.Disk != 0 && c.Disk < 64<<20) {
+				return fmt.Errorf("line %d: %s: %q is not 0 (off) or a size of at least 64MiB", v.Line, where, s)
+			}
+			return nil
 		case "spool":
 			s, err := scalar(v, where)
 			c.Spool = s
