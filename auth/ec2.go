@@ -110,7 +110,7 @@ func (e *EC2) fetch(ctx context.Context) (EC2Credentials, error) {
 		}
 	}
 	b, _ := json.Marshal(map[string]string{"tenant_id": tok.ProjectID})
-	_, body, err = do(ctx, e.opts.HTTPClient, call{step: step + " create", method: http.MethodPost, url: u, header: hdr, body: bytes.NewReader(b), ok: []int{http.StatusCreated, http.StatusOK}, hint: hint})
+	_, body, err = do(ctx, e.opts.HTTPClient, call{step: step + " create", method: http.MethodPost, url: u, header: hdr, body: bytes.NewReader(b), ok: []int{http.StatusCreated, http.StatusOK}, hint: hint, once: true})
 	if err != nil {
 		return EC2Credentials{}, err
 	}

@@ -274,30 +274,51 @@ func (s *ICOSSource) loginLocked(ctx context.Context) (Secret, error) {
 // ICOSLogin posts user and password to authURL/password/login and returns
 // the token of the cpauthToken cookie, kept as icoscp_core keeps it (the
 // Set-Cookie text up to the first whitespace). A 403 is
-// ErrICOSLoginRefused.
+// ErrICOSLoginRefused and is not retried; no answer, 429 and 5xx are
+// retried with backoff.
 func ICOSLogin(ctx context.Context, client *http.Client, authURL, user string, password Secret) (ICOSToken, error) {
+	for attempt := 1; ; attempt++ {
+		tok, wait, err := icosLoginOnce(ctx, client, authURL, user, password)
+		if wait < 0 || attempt >= loginAttempts || ctx.Err() != nil {
+			return tok, err
+		}
+		if wait == 0 {
+			wait = loginBackoff(attempt)
+		}
+		if sleepCtx(ctx, wait) != nil {
+			return tok, err
+		}
+	}
+}
+
+// icosLoginOnce tries once; wait < 0 means the outcome is final, else it
+// is the server's Retry-After (0: none).
+func icosLoginOnce(ctx context.Context, client *http.Client, authURL, user string, password Secret) (ICOSToken, time.Duration, error) {
 	form := url.Values{"mail": {user}, "password": {password.Reveal()}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(authURL, "/")+"/password/login", strings.NewReader(form.Encode()))
 	if err != nil {
-		return ICOSToken{}, fmt.Errorf("icos login: %w", err)
+		return ICOSToken{}, -1, fmt.Errorf("icos login: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := client.Do(req)
 	if err != nil {
-		return ICOSToken{}, fmt.Errorf("icos login: %w", err)
+		return ICOSToken{}, 0, fmt.Errorf("icos login: %w", err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	switch {
 	case resp.StatusCode == http.StatusForbidden:
-		return ICOSToken{}, fmt.Errorf("%w for %s: %s", ErrICOSLoginRefused, user, strings.TrimSpace(string(body)))
+		return ICOSToken{}, -1, fmt.Errorf("%w for %s: %s", ErrICOSLoginRefused, user, strings.TrimSpace(string(body)))
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return ICOSToken{}, retryAfter(resp.Header), fmt.Errorf("icos login: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	case resp.StatusCode != http.StatusOK:
-		return ICOSToken{}, fmt.Errorf("icos login: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+		return ICOSToken{}, -1, fmt.Errorf("icos login: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	for _, h := range resp.Header.Values("Set-Cookie") {
 		if strings.HasPrefix(h, ICOSCookieName+"=") {
-			return ParseICOSCookie(icosSetCookieValue(h))
+			tok, err := ParseICOSCookie(icosSetCookieValue(h))
+			return tok, -1, err
 		}
 	}
-	return ICOSToken{}, errors.New("icos login: no cpauthToken cookie in the answer")
+	return ICOSToken{}, -1, errors.New("icos login: no cpauthToken cookie in the answer")
 }

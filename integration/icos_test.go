@@ -31,6 +31,12 @@ type icosMount struct {
 // before the mount with the credentials file's path (HOME is fresh).
 func (h *harness) mountICOS(t *testing.T, emu *icosemu.Server, extra string, setup func(creds string)) *icosMount {
 	t.Helper()
+	return h.mountICOSYAML(t, emu.RemoteYAML("icos")+extra, setup)
+}
+
+// mountICOSYAML mounts the remote "icos" of the config text yaml.
+func (h *harness) mountICOSYAML(t *testing.T, yaml string, setup func(creds string)) *icosMount {
+	t.Helper()
 	dir := t.TempDir()
 	m := &icosMount{home: filepath.Join(dir, "home")}
 	m.creds = filepath.Join(m.home, auth.ICOSDefaultCredentialsFile)
@@ -39,7 +45,7 @@ func (h *harness) mountICOS(t *testing.T, emu *icosemu.Server, extra string, set
 		setup(m.creds)
 	}
 	cfg := filepath.Join(dir, "config.yaml")
-	need(t, os.WriteFile(cfg, []byte(emu.RemoteYAML("icos")+extra), 0o600))
+	need(t, os.WriteFile(cfg, []byte(yaml), 0o600))
 	mnt := filepath.Join(dir, "mnt")
 	need(t, os.Mkdir(mnt, 0o755))
 	mo, err := testenv.StartMount(t.Context(), testenv.MountOptions{

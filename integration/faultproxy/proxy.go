@@ -27,10 +27,11 @@ const (
 	CutBody           // half the body, then the connection is closed
 	StallBody         // half the body, then nothing until Stall has passed, then closed
 	ShortLength       // Content-Length and body cut to half: a well-framed short answer
+	LongLength        // Content-Length larger than the body: all of it, then the connection is closed
 	numFaults
 )
 
-var faultNames = [...]string{"none", "500", "503-slowdown", "429", "401", "cut-body", "stall-body", "short-length"}
+var faultNames = [...]string{"none", "500", "503-slowdown", "429", "401", "cut-body", "stall-body", "short-length", "long-length"}
 
 func (f Fault) String() string {
 	if f < 0 || f >= numFaults {
@@ -42,7 +43,7 @@ func (f Fault) String() string {
 // Retryable are the faults a client must heal by retrying (not 401,
 // which needs a new login).
 func Retryable() []Fault {
-	return []Fault{Status500, SlowDown503, TooMany429, CutBody, StallBody, ShortLength}
+	return []Fault{Status500, SlowDown503, TooMany429, CutBody, StallBody, ShortLength, LongLength}
 }
 
 // Options configure a Proxy.
@@ -52,9 +53,13 @@ type Options struct {
 	// Rate is the share of eligible requests that fail, 0..1.
 	Rate float64
 	// Faults are drawn uniformly for a failing request; empty means
-	// Retryable(). Body faults apply only to GETs whose answer has a
-	// body of at least 2 bytes; a status fault is used otherwise.
+	// Retryable(). Body faults apply only to GETs (and POSTs with
+	// BodyPOST) whose answer has a body of at least 2 bytes; a status
+	// fault is used otherwise.
 	Faults []Fault
+	// BodyPOST lets body faults spoil POST answers too (SPARQL queries,
+	// logins), which are reads there.
+	BodyPOST bool
 	// Stall is how long a StallBody response hangs before it is cut;
 	// 0 means 30s. The client's stall timeout should end it first.
 	Stall time.Duration
@@ -62,6 +67,10 @@ type Options struct {
 	Eligible func(*http.Request) bool
 	// Seed makes the fault sequence repeatable for one request order.
 	Seed uint64
+	// Script gives the first eligible requests these faults, in order
+	// (None lets one through), so that each fault surely happens; Rate
+	// applies after it.
+	Script []Fault
 }
 
 // Stats counts what the proxy did.
@@ -86,6 +95,7 @@ type Proxy struct {
 	mu     sync.Mutex
 	rng    *rand.Rand      // guarded by mu
 	faults map[Fault]int64 // guarded by mu
+	script []Fault         // guarded by mu; what is left of opts.Script
 }
 
 // Start listens on a free 127.0.0.1 port and serves until Close.
@@ -113,6 +123,7 @@ func Start(opts Options) (*Proxy, error) {
 		stop:     stop,
 		rng:      rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		faults:   map[Fault]int64{},
+		script:   opts.Script,
 	}
 	p.SetRate(opts.Rate)
 	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ErrorLog: nil}
@@ -159,6 +170,11 @@ func (p *Proxy) pick(r *http.Request) Fault {
 	rate := float64(p.rate.Load()) / 1e9
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if len(p.script) > 0 {
+		f := p.script[0]
+		p.script = p.script[1:]
+		return f
+	}
 	if p.rng.Float64() >= rate {
 		return None
 	}

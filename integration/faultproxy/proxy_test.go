@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ func TestFaults(t *testing.T) {
 		{CutBody, 200, len(body) / 2, true},
 		{StallBody, 200, len(body) / 2, true},
 		{ShortLength, 200, len(body) / 2, false},
+		{LongLength, 200, len(body), true},
 	} {
 		t.Run(c.fault.String(), func(t *testing.T) {
 			rate := 1.0
@@ -98,5 +100,28 @@ func TestRate(t *testing.T) {
 	resp.Body.Close()
 	if p.Stats().Faulted() != before {
 		t.Errorf("a request failed at rate 0")
+	}
+}
+
+func TestScript(t *testing.T) {
+	up := upstream(t, []byte("hello"))
+	p, err := Start(Options{Upstream: up.URL, Script: []Fault{Status500, None, TooMany429}})
+	need := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	need(err)
+	defer p.Close()
+	var got []int
+	for range 5 {
+		resp, err := http.Get(p.URL + "/x")
+		need(err)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+	}
+	if want := []int{500, 200, 429, 200, 200}; !slices.Equal(got, want) {
+		t.Errorf("statuses %v, want %v", got, want)
 	}
 }

@@ -22,7 +22,8 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
-	if f != None && (r.Method != http.MethodGet || resp.ContentLength < 2) {
+	bodyOK := r.Method == http.MethodGet || (p.opts.BodyPOST && r.Method == http.MethodPost)
+	if f != None && (!bodyOK || resp.ContentLength < 2) {
 		// A body fault needs a body: fail with a status instead.
 		f = Status500
 		p.count(f)
@@ -46,6 +47,12 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(resp.StatusCode)
 		io.CopyN(w, resp.Body, half)
 		return
+	}
+	if f == LongLength {
+		// The header promises more than the upstream sent: the client
+		// gets every real byte, then the connection ends early.
+		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength+half+1, 10))
+		half = resp.ContentLength
 	}
 	w.WriteHeader(resp.StatusCode)
 	io.CopyN(w, resp.Body, half)
