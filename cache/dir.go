@@ -49,6 +49,7 @@ func (d *DirReader) Next(ctx context.Context) ([]Entry, error) {
 		if d.pos < len(l.entries) {
 			end := min(len(l.entries), d.pos+maxBatch)
 			batch := l.entries[d.pos:end:end]
+			l.shared = true
 			d.pos = end
 			return batch, nil
 		}

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,8 +18,10 @@ type Entry struct {
 }
 
 // listing is the directory listing of one prefix, complete or being
-// built. Entries only ever grow, and an appended Entry is never changed,
-// so readers may keep sub-slices of entries without the lock.
+// built. Entries only ever grow, and an appended Entry is never changed
+// once a reader has been handed it (shared), so readers may keep
+// sub-slices of entries without the lock; local changes (Meta.Put) edit a
+// complete listing in place until then, a copy afterwards.
 //
 // Items (objects and sub-directories) must be added in key order (a
 // sub-directory "x" at the key "x/"), as delimiter and flat listings both
@@ -35,6 +38,7 @@ type listing struct {
 	pending  []pendingEntry
 	complete bool
 	counted  bool // its entries are counted in Meta.total
+	shared   bool // a DirReader holds some of its entries: edit a copy
 	ndirs    int  // sub-directories among entries
 
 	// Filling by delimiter listing:
@@ -197,4 +201,79 @@ func passed(key, name string) bool {
 		return rest > "/"
 	}
 	return key > name
+}
+
+// clone copies a complete listing, to be edited and cached in its place
+// of a shared one.
+func (l *listing) clone() *listing {
+	c := newListing(l.prefix, l.start)
+	c.entries = slices.Clone(l.entries)
+	for i, e := range c.entries {
+		c.index[e.Name] = int32(i)
+	}
+	c.ndirs, c.complete = l.ndirs, true
+	return c
+}
+
+// sortKey is where e sits in a listing's key order: a directory at its
+// prefix "name/".
+func sortKey(e Entry) string {
+	if e.Dir {
+		return e.Name + "/"
+	}
+	return e.Name
+}
+
+// put adds e to a complete listing in key order, or replaces the entry of
+// the same kind and name. It reports false when e would shadow or be
+// shadowed (a file and a directory of one name, aliases): the listing must
+// then be fetched again.
+func (l *listing) put(e Entry) bool {
+	if _, alias := aliasBase(e.Name); alias || !validName(e.Name) {
+		return false
+	}
+	if i, ok := l.index[e.Name]; ok {
+		if l.entries[i].Dir != e.Dir {
+			return false
+		}
+		l.entries[i] = e
+		return true
+	}
+	if _, ok := l.index[e.Name+AliasSuffix]; ok {
+		return false
+	}
+	key := sortKey(e)
+	i, _ := slices.BinarySearchFunc(l.entries, key, func(x Entry, k string) int { return strings.Compare(sortKey(x), k) })
+	l.entries = slices.Insert(l.entries, i, e)
+	l.reindex(i)
+	if e.Dir {
+		l.ndirs++
+	}
+	return true
+}
+
+// remove takes the entry called name out of a complete listing; false when
+// it is a shadowed object's alias (the listing must be fetched again).
+func (l *listing) remove(name string) bool {
+	i, ok := l.index[name]
+	if !ok {
+		return true
+	}
+	if _, alias := aliasBase(name); alias {
+		return false
+	}
+	if l.entries[i].Dir {
+		l.ndirs--
+	}
+	delete(l.index, name)
+	l.entries = slices.Delete(l.entries, int(i), int(i)+1)
+	l.reindex(int(i))
+	return true
+}
+
+// reindex renumbers the index from position i on.
+func (l *listing) reindex(i int) {
+	for ; i < len(l.entries); i++ {
+		l.index[l.entries[i].Name] = int32(i)
+	}
 }

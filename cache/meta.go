@@ -207,15 +207,79 @@ func (m *Meta) Invalidate(prefix, name string) {
 }
 
 // Put records a change made through this mount: e now exists in the
-// directory prefix. The directory's listing is dropped (the next one is
-// fetched fresh) and Lookup answers e until the TTL, so that a file just
-// uploaded or a directory just made is found even before a listing shows
-// it. Entries of files carry their new Info.
+// directory prefix. A complete cached listing of prefix gets e in place
+// (cp -r and rsync add files one by one to directories they just listed
+// or made: dropping the listing would cost a listing and a stat per
+// file); a listing being filled is dropped. Lookup answers e until the
+// TTL, so that a file just uploaded is found even without a listing.
 func (m *Meta) Put(prefix string, e Entry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.dirs.Remove(prefix)
 	m.lookups.Add(prefix+e.Name, lookupResult{e: e, expires: m.opts.Now().Add(m.opts.TTL)})
+	if base, ok := aliasBase(e.Name); ok {
+		m.lookups.Remove(prefix + base)
+	}
+	m.editListingLocked(prefix, func(l *listing) bool { return l.put(e) })
+}
+
+// Deleted records that name no longer exists in the directory prefix: it
+// leaves a complete cached listing (in place) and Lookup answers
+// ErrNotExist for the negative TTL.
+func (m *Meta) Deleted(prefix, name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := prefix + name
+	m.lookups.Add(key, lookupResult{err: m.notExist(key), expires: m.opts.Now().Add(m.opts.NegativeTTL)})
+	if base, ok := aliasBase(name); ok {
+		m.lookups.Remove(prefix + base)
+	}
+	m.editListingLocked(prefix, func(l *listing) bool { return l.remove(name) })
+}
+
+// MadeDir records a directory made through this mount (mkdir after a
+// lookup found nothing there): it appears in its parent, and its own
+// listing is known to be empty, so the files copied into it next are
+// looked up without a request.
+func (m *Meta) MadeDir(prefix, name string) {
+	m.Put(prefix, Entry{Name: name, Dir: true})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := newListing(prefix+name+"/", m.opts.Now())
+	l.complete = true
+	m.registerLocked(l)
+	m.completedLocked(l)
+}
+
+// editListingLocked applies edit to prefix's complete cached listing: in
+// place while no DirReader has been handed its entries, else to a copy
+// cached in its place (readers keep the old one: its entries never change
+// under them). A listing being filled, or an edit that cannot be made in
+// place (edit returns false), drops the listing.
+// LOCKS_REQUIRED(m.mu)
+func (m *Meta) editListingLocked(prefix string, edit func(*listing) bool) {
+	l := m.cachedListingLocked(prefix)
+	if l == nil || !l.complete {
+		m.dirs.Remove(prefix)
+		return
+	}
+	if l.shared {
+		l = l.clone()
+		if !edit(l) {
+			m.dirs.Remove(prefix)
+			return
+		}
+		m.registerLocked(l)
+		m.completedLocked(l)
+		return
+	}
+	n := len(l.entries)
+	if !edit(l) {
+		m.dirs.Remove(prefix)
+		return
+	}
+	if l.counted {
+		m.total += len(l.entries) - n
+	}
 }
 
 // setListHint makes Lookup answer names in the directories hint picks

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,20 +21,30 @@ type filesystem struct {
 	opts    Options
 	log     *slog.Logger
 	started time.Time
+	ctx     context.Context // owns background uploads (hold.go)
+	held    holds           // uploads waiting for a rename
 }
 
 // Server is a mounted filesystem.
 type Server struct {
-	srv *fuse.Server
-	dir string
+	srv  *fuse.Server
+	dir  string
+	fsys *filesystem
 }
 
-// Wait blocks until the filesystem is unmounted.
-func (s *Server) Wait() { s.srv.Wait() }
+// Wait blocks until the filesystem is unmounted, then uploads the files
+// still waiting for a rename (hold.go).
+func (s *Server) Wait() {
+	s.srv.Wait()
+	s.fsys.held.flush(s.fsys.ctx)
+}
 
-// Unmount detaches the filesystem. Programs with files open in it get
-// errors from then on; earthmount holds no unsaved state while read-only.
-func (s *Server) Unmount() error { return s.srv.Unmount() }
+// Unmount uploads the files waiting for a rename, then detaches the
+// filesystem. Programs with files open in it get errors from then on.
+func (s *Server) Unmount() error {
+	s.fsys.held.flush(s.fsys.ctx)
+	return s.srv.Unmount()
+}
 
 // Mount mounts the remotes on dir and returns once the kernel serves it.
 func Mount(dir string, opts Options) (*Server, error) {
@@ -65,7 +76,7 @@ func Mount(dir string, opts Options) (*Server, error) {
 	if writable && opts.Spool == nil {
 		return nil, errors.New("fs: a writable remote needs a spool")
 	}
-	fsys := &filesystem{opts: opts, log: opts.Logger, started: time.Now()}
+	fsys := &filesystem{opts: opts, log: opts.Logger, started: time.Now(), ctx: context.Background()}
 	fsys.opts.Remotes = slices.Clone(opts.Remotes) // the nodes point into it
 	for i := range fsys.opts.Remotes {
 		rem := &fsys.opts.Remotes[i]
@@ -140,7 +151,7 @@ func Mount(dir string, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
 	setKernelReadAhead(dir, kernelReadAheadKiB, opts.Logger)
-	return &Server{srv: server, dir: dir}, nil
+	return &Server{srv: server, dir: dir, fsys: fsys}, nil
 }
 
 // statfs reports an empty, read-only filesystem: object stores have no

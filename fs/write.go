@@ -71,10 +71,8 @@ func (d *dirNode) mkdir(ctx context.Context, name string, out *fuse.EntryOut) (*
 	if _, err := d.remote.Writer.Upload(ctx, key, bytes.NewReader(nil), 0, time.Now()); err != nil {
 		return nil, toErrno(d.fsys.log, "mkdir", d.path(name), err)
 	}
-	e := cache.Entry{Name: name, Dir: true}
-	d.remote.Meta.Put(d.prefix, e)
-	d.remote.Meta.Invalidate(key, "")
-	return d.childInode(ctx, e, out), 0
+	d.remote.Meta.MadeDir(d.prefix, name) // known empty: no lookups in it
+	return d.childInode(ctx, cache.Entry{Name: name, Dir: true}, out), 0
 }
 
 // entry finds name in this directory: a file being written, or what the
@@ -104,13 +102,16 @@ func (d *dirNode) unlink(ctx context.Context, name string) syscall.Errno {
 			l.mu.Lock()
 			l.gone = true // open handles keep reading and writing; nothing is uploaded
 			l.mu.Unlock()
+			if f.takeHeld(l) {
+				f.releaseIdle(l) // closed, waiting for a rename: gone now
+			}
 		}
 	}
 	if err := d.remote.Writer.Remove(ctx, e.Info.Key); err != nil {
 		return toErrno(d.fsys.log, "unlink", d.path(name), err)
 	}
 	d.remote.times.forget(e.Info.Key)
-	d.remote.Meta.Invalidate(d.prefix, name)
+	d.remote.Meta.Deleted(d.prefix, name)
 	return 0
 }
 
@@ -141,7 +142,7 @@ func (d *dirNode) rmdir(ctx context.Context, name string) syscall.Errno {
 	if err := d.remote.Writer.Remove(ctx, key); err != nil {
 		return toErrno(d.fsys.log, "rmdir", d.path(name), err)
 	}
-	d.remote.Meta.Invalidate(d.prefix, name)
+	d.remote.Meta.Deleted(d.prefix, name)
 	d.remote.Meta.Invalidate(key, "")
 	return 0
 }
@@ -181,10 +182,17 @@ func (d *dirNode) rename(ctx context.Context, name string, newParent gofs.InodeE
 		l.mu.Unlock()
 		if notYet {
 			// Never uploaded (rsync's and many editors' temporary file):
-			// only the name changes; the upload goes to the new key.
-			f.moveTo(nd.prefix, newName, dst)
-			d.remote.Meta.Invalidate(d.prefix, name)
-			nd.remote.Meta.Invalidate(nd.prefix, newName)
+			// a closed one is uploaded to the new key now, as the
+			// rename (hold.go); an open one only changes its name, and
+			// its close uploads it there.
+			done, errno := f.renameHeld(ctx, l, nd.prefix, newName)
+			if errno != 0 {
+				return errno
+			}
+			if !done {
+				f.moveTo(nd.prefix, newName, dst)
+			}
+			d.remote.Meta.Deleted(d.prefix, name)
 			return 0
 		}
 	}
@@ -194,7 +202,7 @@ func (d *dirNode) rename(ctx context.Context, name string, newParent gofs.InodeE
 	}
 	d.remote.times.forget(e.Info.Key)
 	d.remote.times.remember(info)
-	d.remote.Meta.Invalidate(d.prefix, name)
+	d.remote.Meta.Deleted(d.prefix, name)
 	d.remote.Meta.Put(nd.prefix, cache.Entry{Name: newName, Info: info})
 	if f != nil {
 		f.moveTo(nd.prefix, newName, dst)

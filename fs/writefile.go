@@ -30,6 +30,8 @@ type localFile struct {
 	uploaded bool          // an upload of this content succeeded once; guarded by mu
 	broken   syscall.Errno // a write failed: never upload a partial file; guarded by mu
 	gone     bool          // unlinked while open: never upload; guarded by mu
+	held     bool          // closed, upload waiting for a rename (hold.go); guarded by mu
+	timer    *time.Timer   // uploads a held file whose rename does not come; guarded by mu
 	refs     int           // open handles; guarded by node.mu
 }
 
@@ -169,9 +171,10 @@ type readerAt struct {
 
 func (r readerAt) ReadAt(p []byte, off int64) (int, error) { return r.r.ReadAt(r.ctx, p, off) }
 
-// upload sends the staged content when it changed. A failure keeps the
-// spool file and is reported as EIO (with a log line naming the file).
-func (f *fileNode) upload(ctx context.Context, l *localFile) syscall.Errno {
+// upload sends the staged content, when it changed, to prefix+name (the
+// node's name, or its new name in a rename). A failure keeps the spool
+// file and is reported as EIO (with a log line naming the file).
+func (f *fileNode) upload(ctx context.Context, l *localFile, prefix, name string) syscall.Errno {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
@@ -180,7 +183,6 @@ func (f *fileNode) upload(ctx context.Context, l *localFile) syscall.Errno {
 	case !l.dirty || l.gone:
 		return 0
 	}
-	prefix, name := f.key()
 	// Recorded before the upload: if this process dies during it, the
 	// next mount resumes it.
 	if kerr := l.spool.keep(l.f.Name(), f.remote.Name, prefix+name, l.mtime); kerr != nil {
@@ -194,7 +196,7 @@ func (f *fileNode) upload(ctx context.Context, l *localFile) syscall.Errno {
 		}
 		return syscall.EIO
 	}
-	l.dirty, l.uploaded = false, true
+	l.dirty, l.uploaded, l.held = false, true, false
 	l.spool.forget(l.f.Name())
 	f.uploaded(prefix, name, info)
 	return 0
@@ -331,13 +333,19 @@ func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32
 }
 
 // Flush runs at every close(2): the content is uploaded then, so that
-// close reports a failed upload.
+// close reports a failed upload; rsync's temporary files wait for their
+// rename instead (hold.go).
 func (h *writeHandle) Flush(ctx context.Context) syscall.Errno {
-	return h.node.upload(ctx, h.local)
+	if h.node.hold(h.local) {
+		return 0
+	}
+	prefix, name := h.node.key()
+	return h.node.upload(ctx, h.local, prefix, name)
 }
 
 func (h *writeHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	return h.node.upload(ctx, h.local)
+	prefix, name := h.node.key()
+	return h.node.upload(ctx, h.local, prefix, name)
 }
 
 func (h *writeHandle) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Errno {
@@ -346,26 +354,32 @@ func (h *writeHandle) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Er
 }
 
 // Release drops the staged content after the last handle closes, unless
-// its upload failed: then it stays in the spool for the user.
+// its upload failed (then it stays in the spool for the user) or waits
+// for a rename (hold.go).
 func (h *writeHandle) Release(ctx context.Context) syscall.Errno {
 	f := h.node
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	l := h.local
+	f.mu.Lock()
 	if l.refs--; l.refs > 0 {
+		f.mu.Unlock()
+		return 0
+	}
+	l.mu.Lock()
+	if f.local == l && f.armHeldLocked(l) {
+		l.mu.Unlock()
+		f.mu.Unlock()
+		if _, name := f.key(); !heldName(name) {
+			// Renamed while still open (the kernel may send the
+			// release after the rename): upload to the new name now.
+			f.uploadHeld(f.fsys.ctx, l)
+		}
 		return 0
 	}
 	if f.local == l {
 		f.local = nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.dirty && l.broken == 0 && !l.gone {
-		f.fsys.log.Error("file closed without a successful upload; kept in the spool, the next mount uploads it",
-			"path", f.path(), "spool_file", l.f.Name())
-		_ = l.f.Close()
-		return 0
-	}
-	l.discardLocked()
+	f.closeLocalLocked(l)
+	l.mu.Unlock()
+	f.mu.Unlock()
 	return 0
 }

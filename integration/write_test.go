@@ -130,6 +130,24 @@ func TestWriteThroughMount(t *testing.T) {
 // returns each file's SHA-256 by relative path.
 func writeUploadTree(t *testing.T, dir string, grid int) map[string][32]byte {
 	t.Helper()
+	sums := writeZarrTree(t, dir, grid)
+	mtime := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	big := filepath.Join(dir, "big.bin")
+	f, err := os.Create(big)
+	need(t, err)
+	hash := sha256.New()
+	chacha := rand.NewChaCha8([32]byte{1})
+	_, err = io.CopyN(io.MultiWriter(f, hash), chacha, 200<<20)
+	need(t, err)
+	need(t, f.Close())
+	need(t, os.Chtimes(big, mtime, mtime))
+	sums["big.bin"] = [32]byte(hash.Sum(nil))
+	return sums
+}
+
+// writeZarrTree writes the Zarr v2 store of writeUploadTree alone.
+func writeZarrTree(t *testing.T, dir string, grid int) map[string][32]byte {
+	t.Helper()
 	files := map[string][]byte{
 		"my.zarr/.zgroup":      []byte(`{"zarr_format": 2}`),
 		"my.zarr/.zattrs":      []byte(`{"title": "upload test"}`),
@@ -156,16 +174,6 @@ func writeUploadTree(t *testing.T, dir string, grid int) map[string][32]byte {
 		need(t, os.Chtimes(p, mtime, mtime))
 		sums[rel] = sha256.Sum256(data)
 	}
-	big := filepath.Join(dir, "big.bin")
-	f, err := os.Create(big)
-	need(t, err)
-	hash := sha256.New()
-	chacha := rand.NewChaCha8([32]byte{1})
-	_, err = io.CopyN(io.MultiWriter(f, hash), chacha, 200<<20)
-	need(t, err)
-	need(t, f.Close())
-	need(t, os.Chtimes(big, mtime, mtime))
-	sums["big.bin"] = [32]byte(hash.Sum(nil))
 	return sums
 }
 

@@ -1,0 +1,169 @@
+package fs
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/earthmount/earthmount/backends/memstore"
+)
+
+func TestHeldName(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{".0.0.a1B2c3", true},
+		{".data.nc.XyZ123", true},
+		{".zarray", false},
+		{".zattrs.abcdef", true},
+		{"data.nc.abcdef", false},
+		{"..abcdef", false},
+		{".x.abc-ef", false},
+		{".x.abcdefg", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := heldName(tt.name); got != tt.want {
+				t.Errorf("heldName(%q) = %v, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRsyncSequenceUploadsOnce: rsync's write of a temporary file, close,
+// utimes and rename into a new directory ends in one upload per file, to
+// the final key with the final mtime, and no other request.
+func TestRsyncSequenceUploadsOnce(t *testing.T) {
+	st := memstore.New()
+	mnt, spool := writableMount(t, st, 64<<20)
+	need := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Listing the bucket first, as rsync's look at the destination does.
+	need(os.MkdirAll(filepath.Join(mnt, "b"), 0o755))
+	st.ResetCounts()
+	dir := filepath.Join(mnt, "b", "store.zarr")
+	need(os.Mkdir(dir, 0o755))
+	mtime := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	const n = 50
+	for i := range n {
+		final := filepath.Join(dir, fmt.Sprintf("0.%d", i))
+		if _, err := os.Lstat(final); !os.IsNotExist(err) {
+			t.Fatalf("lstat of a new name: %v", err)
+		}
+		tmp := filepath.Join(dir, fmt.Sprintf(".0.%d.Ab%04d", i, i))
+		need(os.WriteFile(tmp, []byte(fmt.Sprint("chunk ", i)), 0o600))
+		need(os.Chtimes(tmp, mtime, mtime))
+		need(os.Chmod(tmp, 0o644))
+		need(os.Rename(tmp, final))
+	}
+	counts := st.Counts()
+	want := map[string]int{"upload": n + 1} // the files and the directory marker
+	if !maps.Equal(counts, want) {
+		t.Errorf("requests %v, want %v", counts, want)
+	}
+	for i := range n {
+		data, info := stored(t, st, fmt.Sprintf("b/store.zarr/0.%d", i))
+		if string(data) != fmt.Sprint("chunk ", i) || !info.ModTime.Equal(mtime) {
+			t.Errorf("0.%d: %q mtime %v", i, data, info.ModTime)
+		}
+	}
+	ents, err := os.ReadDir(dir)
+	need(err)
+	if len(ents) != n {
+		t.Errorf("directory lists %d names, want %d", len(ents), n)
+	}
+	if left, _ := os.ReadDir(spool); len(left) != 0 {
+		t.Errorf("spool holds %d files", len(left))
+	}
+}
+
+// TestHeldFileWithoutRename: a temporary-looking file that is never
+// renamed is uploaded under its own name after holdDelay; one unlinked
+// first is never uploaded.
+func TestHeldFileWithoutRename(t *testing.T) {
+	st := memstore.New()
+	mnt, spool := writableMount(t, st, 64<<20)
+	keep := filepath.Join(mnt, "b", ".kept.abc123")
+	gone := filepath.Join(mnt, "b", ".gone.abc123")
+	if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{keep, gone} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := st.Stat(t.Context(), "b/.kept.abc123"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a held file was not uploaded within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the store, bounded by the deadline
+	}
+	if _, err := st.Stat(t.Context(), "b/.gone.abc123"); err == nil {
+		t.Error("an unlinked held file was uploaded")
+	}
+	for time.Now().Before(deadline) {
+		if left, _ := os.ReadDir(spool); len(left) == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Error("spool not empty after the held upload")
+}
+
+// TestRsyncThroughMountCountsRequests runs the real rsync -a into an
+// in-memory store: one upload per file and per directory.
+func TestRsyncThroughMountCountsRequests(t *testing.T) {
+	if _, err := exec.LookPath("rsync"); err != nil {
+		t.Skip("rsync not installed")
+	}
+	st := memstore.New()
+	mnt, _ := writableMount(t, st, 64<<20)
+	src := t.TempDir()
+	const dirs, files = 3, 40
+	for d := range dirs {
+		for f := range files {
+			p := filepath.Join(src, "s.zarr", fmt.Sprint("a", d), fmt.Sprintf("0.%d", f))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(p), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(mnt, "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st.ResetCounts()
+	out, err := exec.Command("rsync", "-a", src+"/", filepath.Join(mnt, "b")+"/").CombinedOutput()
+	if err != nil {
+		t.Fatalf("rsync: %v\n%s", err, out)
+	}
+	counts := st.Counts()
+	uploads := dirs*files + dirs + 1 // files, and the markers of s.zarr and a0..a2
+	if counts["upload"] != uploads || counts["rename"]+counts["setmodtime"]+counts["remove"] != 0 {
+		t.Errorf("rsync -a of %d files in %d directories: requests %v, want %d uploads and no copy or delete",
+			dirs*files, dirs+1, counts, uploads)
+	}
+	if counts["stat"]+counts["list"] > 4 {
+		t.Errorf("rsync -a looked up too much: %v", counts)
+	}
+	t.Logf("rsync -a requests: %v", counts)
+}
