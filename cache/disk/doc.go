@@ -56,7 +56,7 @@
 // Cap bounds the bytes of the block files (headers included; filesystem
 // block rounding is extra); the least recently used blocks are deleted
 // first. Writes never slow a read: a fetched block is copied into a queue
-// of at most QueueBytes (default 32 MiB) and written by one goroutine;
+// of at most QueueBytes (default 32 MiB) and written by two goroutines;
 // when the queue is full the block is not written. The index costs about
 // 150 bytes of memory per block.
 //

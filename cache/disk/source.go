@@ -104,9 +104,10 @@ func (t *Tier) unqueueLocked(name string, n int) {
 	}
 }
 
-// writer writes queued blocks until Close.
+// writer writes queued blocks until Close. Several run at once; insert
+// serializes what they do to the index.
 func (t *Tier) writer() {
-	defer close(t.writerDone)
+	defer t.writers.Done()
 	for j := range t.jobs {
 		id := j.k.identity()
 		tmpPath, err := writeBlock(t.tmp, id, j.buf)

@@ -18,6 +18,11 @@ import (
 // DefaultQueueBytes bounds the memory of blocks waiting to be written.
 const DefaultQueueBytes = 32 << 20
 
+// writers is the number of goroutines writing blocks: two keep up with a
+// burst of read-ahead completions on a busy machine where one fell behind
+// and dropped blocks.
+const writers = 2
+
 // ErrLocked is returned by Open when another process uses the directory.
 var ErrLocked = errors.New("disk: cache directory in use by another process")
 
@@ -50,7 +55,7 @@ type Tier struct {
 	v1, tmp     string
 	lock        *os.File
 	jobs        chan job
-	writerDone  chan struct{}
+	writers     sync.WaitGroup
 	removedOpen int64
 
 	mu sync.Mutex
@@ -90,7 +95,7 @@ func Open(opts Options) (*Tier, error) {
 		opts: opts, log: opts.Logger,
 		v1: filepath.Join(opts.Dir, "v1"), tmp: filepath.Join(opts.Dir, "tmp"),
 		index: map[string]*list.Element{}, lru: list.New(), pending: map[string][]byte{},
-		drained: make(chan struct{}), jobs: make(chan job, 1024), writerDone: make(chan struct{}),
+		drained: make(chan struct{}), jobs: make(chan job, 1024),
 	}
 	for _, d := range []string{opts.Dir, t.v1, t.tmp} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -107,7 +112,10 @@ func Open(opts Options) (*Tier, error) {
 		t.lock.Close()
 		return nil, err
 	}
-	go t.writer()
+	for range writers {
+		t.writers.Add(1)
+		go t.writer()
+	}
 	return t, nil
 }
 
@@ -144,7 +152,7 @@ func (t *Tier) Close() error {
 	t.closed = true
 	close(t.jobs) // sends happen under mu with closed false
 	t.mu.Unlock()
-	<-t.writerDone
+	t.writers.Wait()
 	s := t.Stats()
 	t.log.Debug("disk cache closed", "dir", t.opts.Dir, "hits", s.Hits, "misses", s.Misses, "corrupt", s.Corrupt,
 		"writes", s.Writes, "dropped", s.Dropped, "evictions", s.Evictions, "files", s.Files, "bytes", s.Bytes)
