@@ -14,8 +14,9 @@ import (
 // diskTier is the mount's disk tier, or nil when cache.disk is 0 or the
 // directory is used by another earthmount.
 type diskTier struct {
-	t   *disk.Tier
-	log *slog.Logger
+	t     *disk.Tier
+	log   *slog.Logger
+	queue int64 // bytes the write queue may hold
 }
 
 // openDiskTier opens cache.dir when cache.disk is set. A directory held by
@@ -31,7 +32,8 @@ func openDiskTier(cfg *config.Config, getenv func(string) string, log *slog.Logg
 	} else if rest, ok := strings.CutPrefix(dir, "~/"); ok && getenv("HOME") != "" {
 		dir = filepath.Join(getenv("HOME"), rest)
 	}
-	t, err := disk.Open(disk.Options{Dir: dir, Cap: cfg.Cache.Disk, Logger: log})
+	queue := diskQueueBytes(cfg)
+	t, err := disk.Open(disk.Options{Dir: dir, Cap: cfg.Cache.Disk, QueueBytes: queue, Logger: log})
 	if errors.Is(err, disk.ErrLocked) {
 		log.Warn("disk cache directory in use by another earthmount; this mount runs without a disk cache (give it its own cache.dir)", "err", err)
 		return nil, nil
@@ -41,7 +43,16 @@ func openDiskTier(cfg *config.Config, getenv func(string) string, log *slog.Logg
 	}
 	s := t.Stats()
 	log.Info("disk cache", "dir", dir, "cap", config.FormatSize(cfg.Cache.Disk), "blocks", s.Files, "bytes", config.FormatSize(s.Bytes))
-	return &diskTier{t: t, log: log}, nil
+	return &diskTier{t: t, log: log, queue: queue}, nil
+}
+
+// diskQueueBytes bounds the blocks waiting to be written: an eighth of
+// the memory budget, at least disk.DefaultQueueBytes. Read-ahead finishes
+// fetches in bursts of many chunks; a queue that holds a burst drops
+// fewer blocks (measured: 17 of 55 dropped with 32 MiB on a cold 200 MiB
+// read at 20 ms).
+func diskQueueBytes(cfg *config.Config) int64 {
+	return max(disk.DefaultQueueBytes, cfg.Cache.Memory/8)
 }
 
 // queueBytes is the memory the disk tier's write queue may hold.
@@ -49,7 +60,7 @@ func (d *diskTier) queueBytes() int64 {
 	if d == nil {
 		return 0
 	}
-	return disk.DefaultQueueBytes
+	return d.queue
 }
 
 // wrap puts the disk tier in front of a remote's store. Block identities
