@@ -15,6 +15,9 @@ type Entry struct {
 	Name string
 	Dir  bool
 	Info backends.ObjectInfo
+	// Stat says Info came from a Stat of the object rather than a
+	// listing: its ModTime is the mtime metadata where the object has one.
+	Stat bool
 }
 
 // listing is the directory listing of one prefix, complete or being

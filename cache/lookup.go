@@ -132,12 +132,12 @@ func (m *Meta) probe(ctx context.Context, prefix, name string) (Entry, error) {
 	switch {
 	case isDir:
 		if statErr == nil && info.Size > 0 && validName(name+AliasSuffix) {
-			m.remember(key+AliasSuffix, Entry{Name: name + AliasSuffix, Info: info}, nil)
+			m.remember(key+AliasSuffix, Entry{Name: name + AliasSuffix, Info: info, Stat: true}, nil)
 		}
 		return m.remember(key, Entry{Name: name, Dir: true}, nil)
 	case statErr == nil && (listGone || errors.Is(listErr, backends.ErrPermission)):
 		// A store that refuses listings still serves the object.
-		return m.remember(key, Entry{Name: name, Info: info}, nil)
+		return m.remember(key, Entry{Name: name, Info: info, Stat: true}, nil)
 	case errors.Is(statErr, backends.ErrNotExist) && listGone:
 		return m.remember(key, Entry{}, m.notExist(key))
 	case statErr != nil && !errors.Is(statErr, backends.ErrNotExist):

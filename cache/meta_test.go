@@ -127,10 +127,10 @@ func TestLookupProbe(t *testing.T) {
 		want    Entry
 		wantErr error
 	}{
-		{"file", Entry{Name: "file", Info: file}, nil},
+		{"file", Entry{Name: "file", Info: file, Stat: true}, nil},
 		{"dir", Entry{Name: "dir", Dir: true}, nil},
 		{"both", Entry{Name: "both", Dir: true}, nil},
-		{"both~object", Entry{Name: "both~object", Info: aliasObj}, nil},
+		{"both~object", Entry{Name: "both~object", Info: aliasObj, Stat: true}, nil},
 		{"marker", Entry{Name: "marker", Dir: true}, nil},
 		{"marker~object", Entry{}, backends.ErrNotExist},
 		{"missing", Entry{}, backends.ErrNotExist},

@@ -48,6 +48,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		if err != nil {
 			return nil, toErrno(h.dir.fsys.log, "readdir", h.dir.path(""), err)
 		}
+		h.dir.remote.prefetchModTimes(ctx, batch)
 		h.pending = batch
 	}
 	e := h.pending[0]

@@ -1,11 +1,14 @@
 package fs
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,4 +169,71 @@ func TestRsyncThroughMountCountsRequests(t *testing.T) {
 		t.Errorf("rsync -a looked up too much: %v", counts)
 	}
 	t.Logf("rsync -a requests: %v", counts)
+}
+
+// TestLsReadsModTimesInParallel: on a writable remote, ls -l of files
+// whose mtime metadata is unknown sends their Stats in parallel, once per
+// file, and shows the metadata's mtime.
+func TestLsReadsModTimesInParallel(t *testing.T) {
+	st := memstore.New()
+	const n = 64
+	mtime := time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range n {
+		key := fmt.Sprintf("b/d/f%02d", i)
+		st.Put(key, []byte("x"))
+		if _, err := st.SetModTime(t.Context(), key, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	inflight, peak, stats := 0, 0, 0
+	release := make(chan struct{})
+	st.Hook = func(ctx context.Context, op, key string) error {
+		if op != "stat" || !strings.HasPrefix(key, "b/d/f") {
+			return nil
+		}
+		mu.Lock()
+		stats++
+		inflight++
+		peak = max(peak, inflight)
+		if peak >= 4 {
+			select {
+			case <-release:
+			default:
+				close(release) // parallel enough: let everyone go
+			}
+		}
+		mu.Unlock()
+		select { // serial Stats would wait here forever: bounded by the test's deadline
+		case <-release:
+		case <-time.After(200 * time.Millisecond):
+		}
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+		return nil
+	}
+	mnt, _ := writableMount(t, st, 64<<20)
+	st.ResetCounts()
+	ents, err := os.ReadDir(filepath.Join(mnt, "b", "d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fi.ModTime().Equal(mtime) {
+			t.Errorf("%s: mtime %v, want the metadata's %v", e.Name(), fi.ModTime(), mtime)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if stats != n {
+		t.Errorf("%d stats for %d files, want one each", stats, n)
+	}
+	if peak < 4 {
+		t.Errorf("at most %d stats in flight, want them in parallel", peak)
+	}
 }
