@@ -27,9 +27,9 @@
 // identity string) followed by the payload. CRC-32C (Castagnoli) is the
 // checksum because it catches what goes wrong on a local disk (torn or
 // truncated writes, flipped bits, a file overwritten by something else)
-// at memory speed (hardware instruction on amd64 and arm64, so checking a
-// 8 MiB block costs well under a millisecond), where SHA-256 would cost
-// tens of milliseconds per block on a machine without SHA extensions;
+// at memory speed (hardware instruction on amd64 and arm64: 25 GB/s on
+// the test machine, a third of a millisecond per 8 MiB block), where Go's
+// SHA-256 does 0.46 GB/s there (18 ms per block, on every read);
 // nobody but the owner can write the 0700 directory, so there is no
 // adversary to defend against. The identity string in the header is
 // compared too, so a block can never answer for another one.
