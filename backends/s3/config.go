@@ -20,6 +20,8 @@ const (
 	// DefaultStallTimeout is far above a healthy gap between packets and
 	// far below the minutes a hung connection would otherwise cost.
 	DefaultStallTimeout = 20 * time.Second
+	// DefaultCopyLimit is S3's largest CopyObject and UploadPartCopy.
+	DefaultCopyLimit = 5 << 30
 )
 
 // Config describes one S3 remote. The zero values of the optional fields
@@ -58,6 +60,10 @@ type Config struct {
 	StallTimeout time.Duration
 	// Logger receives debug traces and retry warnings; nil discards them.
 	Logger *slog.Logger
+	// CopyLimit is the largest object copied with one CopyObject
+	// (rename, mtime change), and the largest part of the multipart copy
+	// of a bigger one; 0 means S3's limit, DefaultCopyLimit. Tests lower it.
+	CopyLimit int64
 }
 
 // validate checks cfg and returns a copy with the defaults filled in.
@@ -95,6 +101,9 @@ func (cfg Config) validate() (Config, error) {
 	}
 	if cfg.MaxAttempts == 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.CopyLimit <= 0 || cfg.CopyLimit > DefaultCopyLimit {
+		cfg.CopyLimit = DefaultCopyLimit
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = DefaultStallTimeout

@@ -41,6 +41,7 @@ type Store struct {
 	anonymous bool
 	attempts  int           // body-read attempts per ReadAt
 	stall     time.Duration // body silence after which a read starts over
+	copyLimit int64         // largest single CopyObject and copied part (copy.go)
 	log       *slog.Logger
 }
 
@@ -116,6 +117,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		anonymous: choice.anonymous,
 		attempts:  cfg.MaxAttempts,
 		stall:     cfg.StallTimeout,
+		copyLimit: cfg.CopyLimit,
 		log:       cfg.Logger.With("store", cfg.Remote),
 	}, nil
 }

@@ -3,7 +3,6 @@ package s3
 import (
 	"context"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 
@@ -103,15 +102,7 @@ func (s *Store) multipart(ctx context.Context, bucket, object string, body io.Re
 			return trimETag(aws.ToString(out.ETag)), nil
 		}
 	}
-	// Abort even when the caller gave up: the parts cost storage.
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if _, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
-		Bucket: aws.String(bucket), Key: aws.String(object), UploadId: id,
-	}); aerr != nil {
-		s.log.Warn("could not abort a failed multipart upload; its parts stay until a lifecycle rule removes them",
-			"bucket", bucket, "key", object, "err", aerr)
-	}
+	s.abort(ctx, bucket, object, id)
 	return "", err
 }
 
@@ -129,48 +120,6 @@ func (s *Store) Remove(ctx context.Context, key string) error {
 		return s.fail(ctx, "remove", key, err)
 	}
 	return nil
-}
-
-// Rename implements backends.Writer with CopyObject then DeleteObject
-// (objects up to 5 GiB; larger ones would need UploadPartCopy, not done
-// yet).
-func (s *Store) Rename(ctx context.Context, src, dst string) (backends.ObjectInfo, error) {
-	info, err := s.copyObject(ctx, "rename", src, dst, nil)
-	if err != nil {
-		return backends.ObjectInfo{}, err
-	}
-	if err := s.Remove(ctx, src); err != nil {
-		return backends.ObjectInfo{}, err
-	}
-	return info, nil
-}
-
-// SetModTime implements backends.Writer by copying the object onto itself
-// with the new metadata: the content is not sent again.
-func (s *Store) SetModTime(ctx context.Context, key string, mtime time.Time) (backends.ObjectInfo, error) {
-	return s.copyObject(ctx, "setmodtime", key, key, map[string]string{backends.MtimeMeta: backends.FormatMtime(mtime)})
-}
-
-// copyObject copies src to dst, keeping the metadata, or replacing it
-// with meta when meta is set.
-func (s *Store) copyObject(ctx context.Context, op, src, dst string, meta map[string]string) (backends.ObjectInfo, error) {
-	sb, so, ok1 := splitKey(src)
-	db, do, ok2 := splitKey(dst)
-	if !ok1 || !ok2 {
-		return backends.ObjectInfo{}, &backends.Error{Op: op, Remote: s.remote, Key: src, Err: backends.ErrNotSupported}
-	}
-	in := &s3.CopyObjectInput{
-		Bucket: aws.String(db), Key: aws.String(do),
-		CopySource:        aws.String(url.PathEscape(sb) + "/" + strings.ReplaceAll(url.PathEscape(so), "%2F", "/")),
-		MetadataDirective: types.MetadataDirectiveCopy,
-	}
-	if meta != nil {
-		in.MetadataDirective, in.Metadata = types.MetadataDirectiveReplace, meta
-	}
-	if _, err := s.client.CopyObject(ctx, in); err != nil {
-		return backends.ObjectInfo{}, s.fail(ctx, op, src, err)
-	}
-	return s.Stat(ctx, dst) // the copy result lacks the size
 }
 
 // modTime is the object's mtime metadata when it has one (written by
