@@ -13,6 +13,11 @@ const (
 	DefaultSkew    = 5 * time.Minute
 	DefaultBackoff = 30 * time.Second
 	DefaultTimeout = time.Minute
+	// DefaultFreshRefusals: this many tokens in a row refused before the
+	// storage accepted them means the storage refuses fresh tokens. With
+	// random 401s on 10% of requests a run of six happens about once in a
+	// million tokens; a store that refuses every token costs six logins.
+	DefaultFreshRefusals = 6
 )
 
 // CachedOptions configures a Cached source.
@@ -28,6 +33,11 @@ type CachedOptions struct {
 	Backoff time.Duration
 	// Timeout bounds one login; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// FreshRefusals: after this many tokens in a row were refused (Reject)
+	// without being accepted once (Accepted), each within Backoff of the
+	// previous refusal, the storage is taken to refuse fresh tokens and
+	// Token fails for Backoff; 0 means DefaultFreshRefusals.
+	FreshRefusals int
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -48,6 +58,8 @@ type Cached struct {
 	failErr   error
 	failUntil time.Time
 	failing   bool      // in a failure episode (logged once)
+	accepted  bool      // a server accepted tok (Accepted)
+	refusals  int       // tokens in a row refused before being accepted
 	lastDrop  time.Time // when Reject last dropped a token
 	logins    int
 }
@@ -62,6 +74,9 @@ func NewCached(src Source, opts CachedOptions) *Cached {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
+	}
+	if opts.FreshRefusals <= 0 {
+		opts.FreshRefusals = DefaultFreshRefusals
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -160,7 +175,7 @@ func (c *Cached) login(ctx context.Context) (Token, error) {
 		c.opts.Logger.Info("login works again", "remote", c.opts.Name)
 	}
 	c.failing, c.failErr = false, nil
-	c.tok, c.got = tok, now
+	c.tok, c.got, c.accepted = tok, now, false
 	c.opts.Logger.Debug("logged in", "remote", c.opts.Name, "expires", tok.Expiry)
 	return tok, nil
 }
@@ -173,13 +188,26 @@ func (c *Cached) Invalidate() {
 	c.tok, c.failErr, c.failUntil = Token{}, nil, time.Time{}
 }
 
+// Accepted reports that a server accepted value (answered a request made
+// with it other than with a refusal). It tells a token refused at random
+// from a storage that refuses every fresh token; it is cheap enough to
+// call for every response.
+func (c *Cached) Accepted(value Secret) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if value != "" && c.tok.Value == value && !c.accepted {
+		c.accepted, c.refusals = true, 0
+	}
+}
+
 // Reject reports that a server refused value. When value is still the
 // current token it is dropped, so that the next Token logs in again, and
 // the source hears of it (a pre-issued token cannot be renewed and turns
-// into an error). A second refusal within the back-off period of the first
-// means that even fresh tokens are refused: that is remembered as a failure
-// instead of logging in for every request. Reject reports whether it
-// dropped the token.
+// into an error). When FreshRefusals tokens in a row were refused before
+// any was accepted, even fresh tokens are refused: that is remembered as a
+// failure instead of logging in for every request. A token refused after
+// it worked (a revocation, or a refusal at random) starts the count anew.
+// Reject reports whether it dropped the token.
 func (c *Cached) Reject(value Secret) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -190,14 +218,22 @@ func (c *Cached) Reject(value Secret) bool {
 	if r, ok := c.src.(interface{ Rejected(Secret) }); ok {
 		r.Rejected(value)
 	}
-	c.tok = Token{}
-	if !c.lastDrop.IsZero() && now.Sub(c.lastDrop) < c.opts.Backoff {
-		c.failErr = &StepError{Step: "storage request", Err: fmt.Errorf("%w: the storage service refused a token that was just issued", ErrRejected),
+	switch {
+	case c.accepted:
+		c.refusals = 0
+	case !c.lastDrop.IsZero() && now.Sub(c.lastDrop) >= c.opts.Backoff:
+		c.refusals = 1
+	default:
+		c.refusals++
+	}
+	c.tok, c.accepted = Token{}, false
+	if c.refusals >= c.opts.FreshRefusals {
+		c.failErr = &StepError{Step: "storage request", Err: fmt.Errorf("%w: the storage service refused %d tokens in a row that were just issued", ErrRejected, c.refusals),
 			Hint: "the account may lack a role on this project or the storage URL may belong to another project; check project_id and storage_url"}
 		c.failUntil = now.Add(c.opts.Backoff)
 		if !c.failing {
 			c.failing = true
-			c.opts.Logger.Error("storage refuses fresh tokens; file access fails with EACCES", "remote", c.opts.Name, "err", c.failErr)
+			c.opts.Logger.Error("storage refuses fresh tokens; file access fails with EACCES", "remote", c.opts.Name, "err", c.failErr, "retry_after", c.opts.Backoff)
 		}
 	}
 	c.lastDrop = now

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -162,13 +163,11 @@ func TestCachedRefreshFailureKeepsValidToken(t *testing.T) {
 func TestCachedReject(t *testing.T) {
 	clock := newFakeClock()
 	src := &countingSource{clock: clock, life: time.Hour}
-	logs, log := newLogBuffer()
-	c := NewCached(src, CachedOptions{Backoff: 30 * time.Second, Now: clock.Now, Logger: log})
+	c := NewCached(src, CachedOptions{Backoff: 30 * time.Second, Now: clock.Now})
 	first, _ := c.Token(t.Context())
 	if c.Reject("someone-else") {
 		t.Error("rejecting another token dropped the current one")
 	}
-	clock.Advance(time.Minute)
 	if !c.Reject(first.Value) {
 		t.Fatal("Reject of the current token did nothing")
 	}
@@ -176,18 +175,96 @@ func TestCachedReject(t *testing.T) {
 	if err != nil || second.Value == first.Value || src.calls.Load() != 2 {
 		t.Fatalf("after Reject: %v, %v, %d logins", second.Value, err, src.calls.Load())
 	}
-	// Refused again at once: fresh tokens are refused, stop logging in.
-	c.Reject(second.Value)
-	for range 5 {
-		if _, err = c.Token(t.Context()); err == nil {
-			break
+	if c.Reject(first.Value) {
+		t.Error("a late refusal of the old token dropped the new one")
+	}
+}
+
+// TestCachedFreshRefusals tells a storage that refuses every fresh token
+// (stop logging in, EACCES for the back-off) from one that refuses tokens
+// at random or now and then (log in again every time).
+func TestCachedFreshRefusals(t *testing.T) {
+	// Each step uses the current token: 'r' refused before any success,
+	// 'a' accepted then refused, 'w' wait 31 s then refused at once.
+	tests := []struct {
+		name   string
+		steps  string
+		trips  bool
+		logins int32
+	}{
+		{name: "every fresh token refused", steps: "rrrrrr", trips: true, logins: 6},
+		{name: "five are not enough", steps: "rrrrr", logins: 6},
+		{name: "a token that worked starts the count anew", steps: "rrrrrarrrrr", logins: 12},
+		{name: "refusals far apart", steps: "rrrrwrwrwr", logins: 11},
+		{name: "tokens refused after they worked", steps: "aaaaaaaaaa", logins: 11},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			src := &countingSource{clock: clock, life: time.Hour}
+			logs, log := newLogBuffer()
+			c := NewCached(src, CachedOptions{Backoff: 30 * time.Second, Now: clock.Now, Logger: log})
+			var err error
+			for i, step := range tt.steps {
+				var tok Token
+				if tok, err = c.Token(t.Context()); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				switch step {
+				case 'a':
+					c.Accepted(tok.Value)
+				case 'w':
+					clock.Advance(31 * time.Second)
+				}
+				c.Reject(tok.Value)
+			}
+			_, err = c.Token(t.Context())
+			if tt.trips != (err != nil) {
+				t.Errorf("after %q: %v; want a failure: %v", tt.steps, err, tt.trips)
+			}
+			if tt.trips && (!errors.Is(err, ErrRejected) || !strings.Contains(err.Error(), "refused 6 tokens in a row") || logs.count("storage refuses fresh tokens") != 1) {
+				t.Errorf("error %v; log:\n%s", err, logs)
+			}
+			c.Token(t.Context())
+			if n := src.calls.Load(); n != tt.logins {
+				t.Errorf("%d logins, want %d", n, tt.logins)
+			}
+			if tt.trips {
+				clock.Advance(31 * time.Second)
+				if _, err := c.Token(t.Context()); err != nil {
+					t.Errorf("after the back-off: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestCachedRandomRefusals runs 20,000 requests of which 10% are refused
+// at random, 8 at a time: the guard must never trip.
+func TestCachedRandomRefusals(t *testing.T) {
+	clock := newFakeClock()
+	src := &countingSource{clock: clock, life: time.Hour}
+	c := NewCached(src, CachedOptions{Backoff: 30 * time.Second, Now: clock.Now})
+	rng := rand.New(rand.NewPCG(6, 10))
+	refused := 0
+	for i := range 20000 / 8 {
+		// 8 requests in flight with the same token; they answer in turn.
+		tok, err := c.Token(t.Context())
+		if err != nil {
+			t.Fatalf("after %d requests (%d refused): %v", i*8, refused, err)
 		}
+		for range 8 {
+			if rng.Float64() < 0.1 {
+				refused++
+				c.Reject(tok.Value)
+			} else {
+				c.Accepted(tok.Value)
+			}
+		}
+		clock.Advance(10 * time.Millisecond)
 	}
-	if err == nil || !strings.Contains(err.Error(), "refused a token that was just issued") || src.calls.Load() != 2 {
-		t.Errorf("second refusal: %v after %d logins", err, src.calls.Load())
-	}
-	if logs.count("storage refuses fresh tokens") != 1 {
-		t.Errorf("log:\n%s", logs)
+	if refused < 1500 {
+		t.Errorf("only %d refusals", refused)
 	}
 }
 

@@ -2,8 +2,10 @@ package swift
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 
@@ -66,10 +68,12 @@ func classify(err error) error {
 			return k
 		}
 	}
-	// No response at all: refused, reset, DNS, TLS, timeouts.
+	// No response at all: refused, reset, DNS, TLS, timeouts. A JSON
+	// answer (a listing) cut short or truncated is the same.
 	var netErr net.Error
 	var urlErr *url.Error
-	if errors.As(err, &netErr) || errors.As(err, &urlErr) {
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &netErr) || errors.As(err, &urlErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntaxErr) {
 		return backends.ErrUnavailable
 	}
 	return nil

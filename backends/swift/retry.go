@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -43,7 +44,16 @@ func (s *Store) retry(ctx context.Context, op, key string, f func() error) error
 
 func retryable(err error) bool {
 	kind := classify(err)
-	return kind == backends.ErrThrottled || kind == backends.ErrUnavailable
+	return kind == backends.ErrThrottled || kind == backends.ErrUnavailable || refusedAfterReauth(err)
+}
+
+// refusedAfterReauth reports a 401 on the replay after a re-auth: the new
+// token was refused too, at random or because every fresh token is. The
+// next try logs in again; the token source stops that (an error that is
+// not retried) when fresh tokens keep being refused.
+func refusedAfterReauth(err error) bool {
+	var after *gophercloud.ErrErrorAfterReauthentication
+	return errors.As(err, &after) && statusOf(after.ErrOriginal) == http.StatusUnauthorized
 }
 
 // retryAfter returns a Retry-After in seconds from a 429/503 response.

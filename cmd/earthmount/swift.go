@@ -113,7 +113,7 @@ func newSwiftSession(cached *auth.Cached, storageURL string) *swiftSession {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64 // many parallel ranged GETs to one host
 	tr.ResponseHeaderTimeout = time.Minute
-	p := &gophercloud.ProviderClient{HTTPClient: http.Client{Transport: tr}}
+	p := &gophercloud.ProviderClient{HTTPClient: http.Client{Transport: acceptTransport{next: tr, cached: cached}}}
 	p.UseTokenLock()
 	p.UserAgent.Prepend("earthmount/" + version)
 	s := &swiftSession{cached: cached, provider: p, client: &gophercloud.ServiceClient{ProviderClient: p, Type: "object-store"}}

@@ -118,3 +118,21 @@ func orString(s, def string) string {
 	}
 	return s
 }
+
+// acceptTransport tells the cached login which tokens Swift accepted, so
+// that its guard against a storage refusing every fresh token is not
+// tripped by 401s that come at random.
+type acceptTransport struct {
+	next   http.RoundTripper
+	cached *auth.Cached
+}
+
+func (t acceptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err == nil && resp.StatusCode != http.StatusUnauthorized {
+		if tok := req.Header.Get("X-Auth-Token"); tok != "" {
+			t.cached.Accepted(auth.Secret(tok))
+		}
+	}
+	return resp, err
+}

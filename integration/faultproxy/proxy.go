@@ -60,6 +60,9 @@ type Options struct {
 	// BodyPOST lets body faults spoil POST answers too (SPARQL queries,
 	// logins), which are reads there.
 	BodyPOST bool
+	// Delay holds every request this long before it is answered (a slow
+	// link), so that tests can stretch over token lifetimes.
+	Delay time.Duration
 	// Stall is how long a StallBody response hangs before it is cut;
 	// 0 means 30s. The client's stall timeout should end it first.
 	Stall time.Duration

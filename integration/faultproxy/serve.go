@@ -10,6 +10,15 @@ import (
 
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.requests.Add(1)
+	if p.opts.Delay > 0 {
+		t := time.NewTimer(p.opts.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+		case <-p.ctx.Done():
+		}
+		t.Stop()
+	}
 	f := p.pick(r)
 	if isStatus(f) {
 		p.count(f)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -124,10 +125,16 @@ func (i *Issuer) discovery(w http.ResponseWriter, r *http.Request) {
 	i.mu.Lock()
 	i.counts["discovery"]++
 	i.mu.Unlock()
+	// Endpoints on the host that was asked, so that a proxy in front of
+	// the issuer stays in front of its token endpoint.
+	base := i.URL
+	if _, path, ok := strings.Cut(strings.TrimPrefix(i.URL, "http://"), "/"); ok && r.Host != "" {
+		base = "http://" + r.Host + "/" + path
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                 i.URL,
-		"token_endpoint":         i.URL + "/protocol/openid-connect/token",
-		"authorization_endpoint": i.URL + "/protocol/openid-connect/auth",
+		"issuer":                 base,
+		"token_endpoint":         base + "/protocol/openid-connect/token",
+		"authorization_endpoint": base + "/protocol/openid-connect/auth",
 		"grant_types_supported":  []string{"refresh_token", "authorization_code"},
 	})
 }
