@@ -27,9 +27,10 @@ func (c *Cache) background(fn func(ctx context.Context)) {
 // of the same version finds it. Unversioned objects are never fetched
 // this way: their chunks belong to one Reader.
 func (c *Cache) prefetchChunk(src Source, remote string, obj backends.ObjectInfo, idx int64) prefetchResult {
-	if obj.Version == "" || obj.Size <= 0 || idx < 0 || idx*c.chunkSize >= obj.Size {
+	bs := c.blockSize(obj)
+	if obj.Version == "" || obj.Size <= 0 || idx < 0 || idx*bs >= obj.Size {
 		return prefetchPresent
 	}
-	r := &Reader{c: c, src: src, remote: remote, obj: obj, ctx: c.ctx}
+	r := &Reader{c: c, src: src, remote: remote, obj: obj, ctx: c.ctx, bs: bs}
 	return c.tryPrefetch(r, idx, 1)
 }

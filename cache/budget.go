@@ -32,6 +32,19 @@ type accounting struct {
 	allocs        int64    // buffers allocated so far (tests check recycling)
 }
 
+// Predictions are kept until read. A chunk fetched by read-ahead and not
+// read yet waits in Cache.ahead, apart from the chunks read at least once
+// (Cache.lru): room is made by evicting read chunks first, least recently
+// used first, and predictions only when no read chunk is left. Without
+// this, a reader that consumes its predictions in a different order than
+// they arrived (dask's `a - b` reads a/K, b/K while the predictions of the
+// next keys sit in the LRU's tail) saw them evicted and fetched again:
+// 1.46x the bytes under a 512 MiB budget. The protection is bounded:
+// read-ahead may hold at most half the budget (prefetchRoomLocked), so
+// the other half always serves demand reads; and a prediction not read
+// while readers consumed as many bytes as the whole budget is stale, the
+// first to go, also to make room for new predictions (dropStaleLocked).
+
 // chunk is one cached chunk. Its buffer is shared with readers while they
 // copy out of it (refs > 0), so it is neither recycled nor reused then.
 type chunk struct {
@@ -39,8 +52,9 @@ type chunk struct {
 	cost int64
 	// GUARDED_BY(Cache.mu):
 	refs       int
-	evicted    bool // removed from the LRU; buffer released at the last unpin
-	prefetched bool // fetched by read-ahead and not read yet
+	evicted    bool  // removed from the LRU; buffer released at the last unpin
+	prefetched bool  // fetched by read-ahead and not read yet (in Cache.ahead)
+	mark       int64 // Cache.demandBytes when it was prefetched
 }
 
 // cost is what a chunk of n bytes is charged against the budget.
@@ -104,16 +118,85 @@ func (c *Cache) releaseBufLocked(buf []byte) {
 	c.signalRoomLocked()
 }
 
-// evictOldestLocked drops the least recently used chunk; false when the
-// LRU is empty.
+// evictOldestLocked drops a stale prediction, else the least recently
+// used chunk that was read, else the oldest prediction; false when
+// nothing is cached.
 // LOCKS_REQUIRED(c.mu)
 func (c *Cache) evictOldestLocked() bool {
+	if c.dropStaleLocked() {
+		return true
+	}
 	_, ch, ok := c.lru.RemoveOldest()
+	if !ok {
+		_, ch, ok = c.ahead.RemoveOldest()
+	}
 	if !ok {
 		return false
 	}
 	c.droppedLocked(ch)
 	return true
+}
+
+// dropStaleLocked evicts the oldest prediction if readers have consumed
+// more than the budget's worth of bytes since it arrived.
+// LOCKS_REQUIRED(c.mu)
+func (c *Cache) dropStaleLocked() bool {
+	key, ch, ok := c.ahead.GetOldest()
+	if !ok || c.demandBytes-ch.mark <= c.acct.budget {
+		return false
+	}
+	c.ahead.Remove(key)
+	c.droppedLocked(ch)
+	return true
+}
+
+// peekLocked returns the cached chunk of key, read or predicted, without
+// touching its recency.
+// LOCKS_REQUIRED(c.mu)
+func (c *Cache) peekLocked(key chunkKey) (*chunk, bool) {
+	if ch, ok := c.lru.Peek(key); ok {
+		return ch, true
+	}
+	return c.ahead.Peek(key)
+}
+
+// getLocked returns the cached chunk of key for a read: it becomes the
+// most recently used, and a prediction becomes a read chunk.
+// LOCKS_REQUIRED(c.mu)
+func (c *Cache) getLocked(key chunkKey) (*chunk, bool) {
+	if ch, ok := c.lru.Get(key); ok {
+		return ch, true
+	}
+	ch, ok := c.ahead.Peek(key)
+	if ok {
+		c.ahead.Remove(key)
+		c.lru.Add(key, ch)
+	}
+	return ch, ok
+}
+
+// addLocked caches ch under key: with the predictions when prefetched.
+// LOCKS_REQUIRED(c.mu)
+func (c *Cache) addLocked(key chunkKey, ch *chunk) {
+	if ch.prefetched {
+		ch.mark = c.demandBytes
+		c.ahead.Add(key, ch)
+		return
+	}
+	c.lru.Add(key, ch)
+}
+
+// removeLocked drops key from the cache, wherever it is.
+// LOCKS_REQUIRED(c.mu)
+func (c *Cache) removeLocked(key chunkKey) {
+	if ch, ok := c.lru.Peek(key); ok {
+		c.lru.Remove(key)
+		c.droppedLocked(ch)
+	}
+	if ch, ok := c.ahead.Peek(key); ok {
+		c.ahead.Remove(key)
+		c.droppedLocked(ch)
+	}
 }
 
 // droppedLocked accounts for ch having been removed from the LRU.
@@ -125,6 +208,8 @@ func (c *Cache) droppedLocked(ch *chunk) {
 	if ch.prefetched {
 		ch.prefetched = false
 		a.prefetch -= ch.cost
+		c.log.Debug("prediction evicted before it was read", "bytes", len(ch.buf),
+			"read_since", c.demandBytes-ch.mark, "read_chunks", c.lru.Len(), "predicted_chunks", c.ahead.Len())
 	}
 	if ch.refs > 0 {
 		ch.evicted = true
@@ -146,10 +231,11 @@ func (c *Cache) pinLocked(ch *chunk) {
 	}
 }
 
-// unpin ends one read of ch.
-func (c *Cache) unpin(ch *chunk) {
+// unpin ends one read of ch, which copied n bytes out of it.
+func (c *Cache) unpin(ch *chunk, n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.demandBytes += int64(n)
 	c.unpinLocked(ch)
 }
 

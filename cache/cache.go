@@ -19,11 +19,14 @@ type Source interface {
 
 // chunkKey names one chunk of one version of one object. nonce is 0 for
 // versioned objects and a per-Reader number for unversioned ones, so that
-// their chunks are never shared across opens.
+// their chunks are never shared across opens. block is the chunk size the
+// index counts in: Readers of different formats use different sizes
+// (blockSize), and chunk 3 of 128 KiB must never answer for chunk 3 of
+// 8 MiB.
 type chunkKey struct {
 	remote, key, version string
 	nonce                uint64
-	index                int64
+	block, index         int64
 }
 
 // Cache is the chunk cache shared by every open file of a mount. It is
@@ -40,11 +43,15 @@ type Cache struct {
 
 	mu sync.Mutex
 	// GUARDED_BY(mu):
-	lru     *simplelru.LRU[chunkKey, *chunk]
+	lru     *simplelru.LRU[chunkKey, *chunk] // chunks read at least once
+	ahead   *simplelru.LRU[chunkKey, *chunk] // prefetched, not read yet (budget.go)
 	fetches map[chunkKey]*fetch
-	acct    accounting
-	room    chan struct{} // closed and replaced when bytes are released
-	nonce   uint64
+	// demandBytes counts bytes copied out to readers; a prefetched chunk
+	// not read while it grew by the budget is stale (budget.go).
+	demandBytes int64
+	acct        accounting
+	room        chan struct{} // closed and replaced when bytes are released
+	nonce       uint64
 
 	stats counters
 }
@@ -90,6 +97,10 @@ func New(opts Options) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
+	ahead, err := simplelru.NewLRU[chunkKey, *chunk](int(entries), nil)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Cache{
 		opts:      opts,
@@ -99,6 +110,7 @@ func New(opts Options) (*Cache, error) {
 		cancel:    cancel,
 		slots:     make(chan struct{}, opts.MaxInflight),
 		lru:       lru,
+		ahead:     ahead,
 		fetches:   map[chunkKey]*fetch{},
 		room:      make(chan struct{}),
 	}

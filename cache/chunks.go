@@ -12,6 +12,10 @@ import (
 // errCacheClosed fails reads after Cache.Close.
 var errCacheClosed = backends.Kind(backends.ErrUnavailable, errors.New("cache: closed"))
 
+// errNoRoom is begin's answer, with noWait, when a fetch would have to
+// wait for room.
+var errNoRoom = errors.New("cache: no room without waiting")
+
 // fetch is one chunk being read from a store. Readers that want the chunk
 // meanwhile join it instead of starting another (single-flight).
 type fetch struct {
@@ -31,17 +35,17 @@ type fetch struct {
 	retry bool // the fetch was cancelled by its owner, not failed: try again
 }
 
-// chunkGeometry returns the offset and length of chunk idx of an object of
-// the given size.
-func (c *Cache) chunkGeometry(size, idx int64) (off, n int64) {
-	off = idx * c.chunkSize
-	return off, min(c.chunkSize, size-off)
+// geometry returns the offset and length of chunk idx of r's object.
+func (r *Reader) geometry(idx int64) (off, n int64) {
+	off = idx * r.bs
+	return off, min(r.bs, r.obj.Size-off)
 }
 
 // begin returns chunk idx of r's object pinned, or the fetch to wait for,
 // already joined. When there is no room for a new fetch it waits, until
-// ctx is done, for room to free up.
-func (c *Cache) begin(ctx context.Context, r *Reader, idx int64) (*chunk, *fetch, error) {
+// ctx is done, for room to free up; with noWait it returns errNoRoom
+// instead.
+func (c *Cache) begin(ctx context.Context, r *Reader, idx int64, noWait bool) (*chunk, *fetch, error) {
 	key := r.chunkKey(idx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -49,7 +53,7 @@ func (c *Cache) begin(ctx context.Context, r *Reader, idx int64) (*chunk, *fetch
 		if c.ctx.Err() != nil {
 			return nil, nil, errCacheClosed
 		}
-		if ch, ok := c.lru.Get(key); ok {
+		if ch, ok := c.getLocked(key); ok {
 			c.pinLocked(ch)
 			c.stats.hits.Add(1)
 			return ch, nil, nil
@@ -61,9 +65,12 @@ func (c *Cache) begin(ctx context.Context, r *Reader, idx int64) (*chunk, *fetch
 				c.stats.prefetchUsed.Add(1)
 			}
 		} else {
-			_, n := c.chunkGeometry(r.obj.Size, idx)
+			_, n := r.geometry(idx)
 			buf, ok := c.reserveLocked(n)
 			if !ok {
+				if noWait {
+					return nil, nil, errNoRoom
+				}
 				if err := c.waitRoomLocked(ctx); err != nil {
 					return nil, nil, err
 				}
@@ -104,19 +111,28 @@ func (c *Cache) wait(ctx context.Context, f *fetch) (ch *chunk, retry bool, err 
 	select {
 	case <-f.done:
 	case <-ctx.Done():
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if !f.finished {
-			f.waiters--
-		} else if f.err == nil {
-			c.unpinLocked(f.ch)
-		}
+		c.leave(nil, f)
 		return nil, false, ctx.Err()
 	}
 	if f.err != nil {
 		return nil, f.retry, f.err
 	}
 	return f.ch, false, nil
+}
+
+// leave gives up a chunk begun and not read: its pin, or its place among
+// a fetch's waiters (or the pin the finished fetch took for it).
+func (c *Cache) leave(ch *chunk, f *fetch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case ch != nil:
+		c.unpinLocked(ch)
+	case !f.finished:
+		f.waiters--
+	case f.err == nil:
+		c.unpinLocked(f.ch)
+	}
 }
 
 // startLocked registers a fetch of chunk idx into buf and starts it under
@@ -148,7 +164,7 @@ func (c *Cache) run(parent context.Context, f *fetch, src Source, ref backends.O
 		}
 	}
 	ctx, cancel := context.WithTimeout(parent, c.opts.FetchTimeout)
-	off := idx * c.chunkSize
+	off := idx * f.key.block
 	n, err := src.ReadAt(ctx, ref, buf, off)
 	<-c.slots
 	cancelled := err != nil && parent.Err() != nil
@@ -204,18 +220,16 @@ func (c *Cache) complete(f *fetch, buf []byte, err error, cancelled bool) {
 		return
 	}
 	ch := &chunk{buf: buf, cost: cst, refs: f.waiters}
-	if old, ok := c.lru.Peek(f.key); ok {
-		// Cannot happen (fetches are single-flight); keep the books right.
-		c.lru.Remove(f.key)
-		c.droppedLocked(old)
-	}
-	c.lru.Add(f.key, ch)
+	// Cannot be cached already (fetches are single-flight); keep the books
+	// right anyway.
+	c.removeLocked(f.key)
 	c.acct.inflight -= cst
 	c.acct.cached += cst
 	if f.prefetch && f.waiters == 0 {
 		ch.prefetched = true
 		c.acct.prefetch += cst
 	}
+	c.addLocked(f.key, ch)
 	c.publishLocked()
 	c.signalRoomLocked() // a cached chunk can be evicted, an in-flight one not
 	f.ch = ch
@@ -242,13 +256,15 @@ func (c *Cache) tryPrefetch(r *Reader, idx int64, limit int) prefetchResult {
 	if r.ctx.Err() != nil {
 		return prefetchBusy
 	}
-	if c.lru.Contains(key) || c.fetches[key] != nil {
+	if _, ok := c.peekLocked(key); ok || c.fetches[key] != nil {
 		return prefetchPresent
 	}
 	if r.prefetching >= limit {
 		return prefetchBusy
 	}
-	_, n := c.chunkGeometry(r.obj.Size, idx)
+	_, n := r.geometry(idx)
+	for !c.prefetchRoomLocked(n) && c.dropStaleLocked() {
+	}
 	// Leave a quarter of the fetch slots to demand reads.
 	if !c.prefetchRoomLocked(n) || len(c.slots) >= cap(c.slots)-cap(c.slots)/4 {
 		c.stats.prefetchSkipped.Add(1)

@@ -10,7 +10,11 @@
 // An object is read in chunks of Options.ChunkSize bytes (DefaultChunkSize,
 // 8 MiB; see its comment for why): chunk i covers [i*size, (i+1)*size),
 // the last one is short, and an object up to one chunk is fetched whole
-// in one request. A chunk is cached under (remote, key, version, index),
+// in one request. Larger NetCDF/HDF5 files use 128 KiB blocks instead
+// (hdfBlockSize: their readers read chunks of a file, not the file). A
+// read begins every block it spans before it waits for any, so they are
+// fetched in parallel. A chunk is cached under (remote, key, version,
+// block size, index),
 // so an overwritten object can never serve old bytes, and every fetch
 // asks the store for exactly the version pinned at Open (the store turns
 // that into If-Match and answers ErrStale if the object changed). A stale
@@ -46,8 +50,15 @@
 // a row again. Read-ahead may hold at most half the budget (in flight plus
 // fetched and not yet read), none while a demand read waits for room,
 // and at most three quarters of Options.MaxInflight fetch slots; when
-// refused, the window halves. Prefetched chunks land in the shared LRU.
-// See readahead.go.
+// refused, the window halves. Readers of 128 KiB blocks get read-ahead
+// only after a sequential run of one chunk (the kernel reads ahead of an
+// HDF5 chunk read already). See readahead.go.
+//
+// Prefetched chunks not read yet are kept apart from the LRU of chunks
+// read: room is made by evicting read chunks first, so a prediction is
+// not evicted before its read, unless readers consumed the whole budget's
+// worth of bytes since it arrived (then it is stale and goes first).
+// See budget.go.
 //
 // # Read-ahead across files
 //

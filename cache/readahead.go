@@ -22,7 +22,8 @@ package cache
 // pattern classifies the accesses of one Reader. Not safe for concurrent
 // use; Reader.mu guards it.
 type pattern struct {
-	cs     int64
+	cs     int64 // block size
+	tol    int64 // the cache's chunk size: small blocks (NetCDF/HDF5) keep its tolerance, as the kernel's reordering does not shrink with them
 	reads  int
 	seeks  int
 	bytes  int64 // total bytes read
@@ -32,12 +33,19 @@ type pattern struct {
 	chunk  int64 // chunk where the window last grew
 }
 
-func newPattern(chunkSize int64) pattern { return pattern{cs: chunkSize, chunk: -1} }
+//
+// Readers of small blocks (NetCDF/HDF5) get no read-ahead until their run
+// passes one chunk of the cache: HDF5 reads one compressed chunk per
+// pread, which the kernel splits into 1 MiB reads and reads ahead of
+// itself; a window grown on those would fetch past every chunk read.
+func newPattern(block, chunkSize int64) pattern {
+	return pattern{cs: block, tol: max(block, chunkSize), chunk: -1}
+}
 
 // observe records a read of n bytes at off and returns the read-ahead
 // window, in chunks after the last chunk of this read.
 func (p *pattern) observe(off, n int64) int {
-	sequential := off >= p.next-p.cs/8 && off <= p.next+p.cs
+	sequential := off >= p.next-p.tol/8 && off <= p.next+p.tol
 	if p.reads == 0 {
 		sequential = off == 0
 	}
@@ -51,7 +59,7 @@ func (p *pattern) observe(off, n int64) int {
 	}
 	p.run += n
 	p.next = max(p.next, off+n)
-	if p.random() {
+	if p.random() || p.run <= p.tol-p.cs {
 		p.window = 0
 		return 0
 	}
@@ -85,7 +93,7 @@ func (r *Reader) readAhead(last int64, window int) {
 	if window == 0 {
 		return
 	}
-	lastChunk := (r.obj.Size - 1) / r.c.chunkSize
+	lastChunk := (r.obj.Size - 1) / r.bs
 	for idx := last + 1; idx <= min(last+int64(window), lastChunk); idx++ {
 		switch r.c.tryPrefetch(r, idx, window) {
 		case prefetchBusy:

@@ -36,7 +36,7 @@ func TestPatternWindows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPattern(cs)
+			p := newPattern(cs, cs)
 			var got []int
 			for _, r := range tt.reads {
 				got = append(got, p.observe(r.off, r.n))
@@ -49,7 +49,7 @@ func TestPatternWindows(t *testing.T) {
 }
 
 func TestPatternShrink(t *testing.T) {
-	p := newPattern(1024)
+	p := newPattern(1024, 1024)
 	p.window = 16
 	for _, want := range []int{8, 4, 2, 1, 1} {
 		p.shrink()

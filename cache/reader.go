@@ -21,6 +21,7 @@ type Reader struct {
 	remote string
 	obj    backends.ObjectInfo
 	nonce  uint64             // non-zero for unversioned objects: chunks private to this Reader
+	bs     int64              // block (chunk) size of this object: Cache.blockSize
 	ctx    context.Context    // owns read-ahead fetches; cancelled by Close
 	cancel context.CancelFunc // cancels ctx
 
@@ -39,9 +40,9 @@ type Reader struct {
 // Readers. A Size below zero (unknown) bypasses the cache. Close the
 // Reader to stop its read-ahead.
 func (c *Cache) Open(src Source, remote string, obj backends.ObjectInfo) *Reader {
-	r := &Reader{c: c, src: src, remote: remote, obj: obj}
+	r := &Reader{c: c, src: src, remote: remote, obj: obj, bs: c.blockSize(obj)}
 	r.ctx, r.cancel = context.WithCancel(c.ctx)
-	r.pattern = newPattern(c.chunkSize)
+	r.pattern = newPattern(r.bs, c.chunkSize)
 	if obj.Version == "" {
 		c.mu.Lock()
 		c.nonce++
@@ -55,7 +56,7 @@ func (c *Cache) Open(src Source, remote string, obj backends.ObjectInfo) *Reader
 func (r *Reader) Info() backends.ObjectInfo { return r.obj }
 
 func (r *Reader) chunkKey(idx int64) chunkKey {
-	return chunkKey{remote: r.remote, key: r.obj.Key, version: r.obj.Version, nonce: r.nonce, index: idx}
+	return chunkKey{remote: r.remote, key: r.obj.Key, version: r.obj.Version, nonce: r.nonce, block: r.bs, index: idx}
 }
 
 // ReadAt reads len(p) bytes at off with io.ReaderAt semantics: n < len(p)
@@ -86,29 +87,59 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	}
 	end := min(off+int64(len(p)), size)
 	window := r.observe(off, end-off)
-	cs := r.c.chunkSize
-	n, aheadDone := 0, false
-	for pos := off; pos < end; {
-		idx := pos / cs
-		ch, f, err := r.c.begin(ctx, r, idx)
-		if err == nil && !aheadDone {
-			// The demand fetch is registered first, so it never
-			// queues behind its own read-ahead.
-			aheadDone = true
-			r.readAhead((end-1)/cs, window)
+	bs := r.bs
+	last := (end - 1) / bs
+	// Every block of the read is begun before any is waited for, so a
+	// 1 MiB FUSE read of 128 KiB blocks costs one round trip, not eight.
+	// Only a begin with nothing held may wait for room: a read holding
+	// pinned blocks while it waits could wait for itself.
+	var held []part // begun, not copied yet, in order
+	defer func() {
+		for _, h := range held {
+			r.c.leave(h.ch, h.f)
 		}
-		if f != nil {
-			var retry bool
-			ch, retry, err = r.c.wait(ctx, f)
-			if retry && ctx.Err() == nil {
-				continue
+	}()
+	n, next, aheadDone := 0, off/bs, false
+	for pos := off; pos < end; {
+		for next <= last && len(held) < maxHeld {
+			ch, f, err := r.c.begin(ctx, r, next, len(held) > 0)
+			if errors.Is(err, errNoRoom) {
+				break
+			}
+			if err != nil {
+				return n, r.fail(err)
+			}
+			held = append(held, part{idx: next, ch: ch, f: f})
+			next++
+			if !aheadDone {
+				// The demand fetch is registered first, so it never
+				// queues behind its own read-ahead.
+				aheadDone = true
+				r.readAhead(last, window)
 			}
 		}
-		if err != nil {
-			return n, r.fail(err)
+		h := held[0]
+		held = held[1:]
+		ch := h.ch
+		if h.f != nil {
+			var retry bool
+			var err error
+			ch, retry, err = r.c.wait(ctx, h.f)
+			if retry && ctx.Err() == nil {
+				// Its owner cancelled the fetch: begin it again, after
+				// giving up the blocks held behind it.
+				for _, o := range held {
+					r.c.leave(o.ch, o.f)
+				}
+				held, next = held[:0], h.idx
+				continue
+			}
+			if err != nil {
+				return n, r.fail(err)
+			}
 		}
-		k := copy(p[n:end-off], ch.buf[pos-idx*cs:])
-		r.c.unpin(ch)
+		k := copy(p[n:end-off], ch.buf[pos-h.idx*bs:])
+		r.c.unpin(ch, k)
 		n += k
 		pos += int64(k)
 	}
@@ -117,6 +148,17 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	}
 	return n, nil
 }
+
+// part is one block a read has begun: cached and pinned (ch), or a fetch
+// it joined (f).
+type part struct {
+	idx int64
+	ch  *chunk
+	f   *fetch
+}
+
+// maxHeld bounds the blocks one read begins ahead of copying.
+const maxHeld = 64
 
 // fail records a stale object, which stops read-ahead and fails every
 // later read, and returns err.
@@ -148,12 +190,8 @@ func (r *Reader) Close() error {
 	c := r.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for idx := int64(0); idx*c.chunkSize < r.obj.Size; idx++ {
-		key := r.chunkKey(idx)
-		if ch, ok := c.lru.Peek(key); ok {
-			c.lru.Remove(key)
-			c.droppedLocked(ch)
-		}
+	for idx := int64(0); idx*r.bs < r.obj.Size; idx++ {
+		c.removeLocked(r.chunkKey(idx))
 	}
 	return nil
 }

@@ -200,10 +200,10 @@ func (z *Zarr) Opened(prefix, name string, info backends.ObjectInfo) bool {
 	if !ok {
 		return false
 	}
-	if a.shardIndex > 0 && info.Size > z.c.chunkSize {
+	if bs := z.c.blockSize(info); a.shardIndex > 0 && info.Size > bs {
 		// The shard index is read first, and again before each inner
 		// chunk; the first block comes with StartFetches.
-		end := (info.Size - 1) / z.c.chunkSize
+		end := (info.Size - 1) / bs
 		if !a.indexAtEnd {
 			end = 0
 		}
@@ -249,8 +249,8 @@ func (z *Zarr) prefetch(a *zarrArray, info backends.ObjectInfo) {
 		return
 	}
 	z.c.prefetchChunk(z.src, z.remote, info, 0)
-	if a.shardIndex > 0 && a.indexAtEnd && info.Size > z.c.chunkSize {
-		z.c.prefetchChunk(z.src, z.remote, info, (info.Size-1)/z.c.chunkSize)
+	if bs := z.c.blockSize(info); a.shardIndex > 0 && a.indexAtEnd && info.Size > bs {
+		z.c.prefetchChunk(z.src, z.remote, info, (info.Size-1)/bs)
 	}
 }
 

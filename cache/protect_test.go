@@ -1,0 +1,158 @@
+package cache
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/earthmount/earthmount/backends"
+)
+
+// TestPredictionsOutliveReadChunks: chunks fetched ahead and not read yet
+// are not evicted to make room for demand reads while read chunks can go
+// instead, so reading them later costs no second fetch (a - b under a
+// tight budget fetched 1.46x its bytes before).
+func TestPredictionsOutliveReadChunks(t *testing.T) {
+	const cs = 1024
+	src := newTestSource()
+	c := newTestCache(t, Options{Budget: chunks(8, cs), ChunkSize: cs})
+	var predicted []backends.ObjectInfo
+	for i := range 3 {
+		_, info := src.put(t, fmt.Sprintf("z/b/%d", i), cs, uint64(i))
+		predicted = append(predicted, info)
+		if got := c.prefetchChunk(src, "mem", info, 0); got != prefetchStarted {
+			t.Fatalf("prefetch %d = %v", i, got)
+		}
+	}
+	waitFor(t, "predictions to arrive", func() bool { return c.Stats().BytesInFlight == 0 })
+	// Demand reads of 7 other chunks churn through a budget of 8 (and
+	// consume less than the budget: the predictions are not stale).
+	for i := range 7 {
+		data, info := src.put(t, fmt.Sprintf("z/a/%d", i), cs, uint64(100+i))
+		r := c.Open(src, "mem", info)
+		got, err := readAll(t.Context(), r, cs, 300)
+		r.Close()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("read a/%d: %v", i, err)
+		}
+	}
+	before := src.readCount()
+	for i, info := range predicted {
+		r := c.Open(src, "mem", info)
+		if _, err := readAll(t.Context(), r, cs, 300); err != nil {
+			t.Fatalf("read b/%d: %v", i, err)
+		}
+		r.Close()
+	}
+	if n := src.readCount() - before; n != 0 {
+		t.Errorf("reading the 3 predictions fetched %d times, want 0 (stats %+v)", n, c.Stats())
+	}
+	if st := c.Stats(); st.PrefetchUsed != 3 {
+		t.Errorf("PrefetchUsed = %d, want 3", st.PrefetchUsed)
+	}
+}
+
+// TestStalePredictionsMakeRoom: predictions never read stop holding
+// read-ahead's half of the budget once readers have consumed the budget's
+// worth of bytes: new predictions are then admitted, and demand reads
+// evict stale ones before anything else.
+func TestStalePredictionsMakeRoom(t *testing.T) {
+	const cs = 1024
+	src := newTestSource()
+	budget := chunks(8, cs)
+	c := newTestCache(t, Options{Budget: budget, ChunkSize: cs})
+	prefetch := func(name string) prefetchResult {
+		_, info := src.put(t, name, cs, 1)
+		return c.prefetchChunk(src, "mem", info, 0)
+	}
+	for i := range 4 { // read-ahead's half of the budget
+		if got := prefetch(fmt.Sprintf("old/%d", i)); got != prefetchStarted {
+			t.Fatalf("prefetch old/%d = %v", i, got)
+		}
+	}
+	waitFor(t, "predictions to arrive", func() bool { return c.Stats().BytesInFlight == 0 })
+	if got := prefetch("new/0"); got != prefetchRefused {
+		t.Fatalf("a fifth prediction = %v, want refused while the first four are fresh", got)
+	}
+	// One small object read over and over: budget+1 bytes consumed.
+	_, info := src.put(t, "hot", 100, 2)
+	r := c.Open(src, "mem", info)
+	defer r.Close()
+	buf := make([]byte, 100)
+	for consumed := int64(0); consumed <= budget; consumed += 100 {
+		if _, err := r.ReadAt(t.Context(), buf, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := prefetch("new/0"); got != prefetchStarted {
+		t.Errorf("prediction after the old ones went stale = %v, want started", got)
+	}
+}
+
+// TestHDFBlocks: a large NetCDF/HDF5 file is fetched in hdfBlockSize
+// blocks, a read spanning several blocks fetches them all at once, and
+// other files keep the cache's chunk size.
+func TestHDFBlocks(t *testing.T) {
+	const cs = 1 << 20
+	src := newTestSource()
+	var mu sync.Mutex
+	var lens []int
+	src.fault = func(ref backends.ObjectRef, off int64, n int, err error) (int, error) {
+		mu.Lock()
+		lens = append(lens, n)
+		mu.Unlock()
+		return n, err
+	}
+	c := newTestCache(t, Options{Budget: chunks(16, cs), ChunkSize: cs})
+	tests := []struct {
+		key       string
+		size      int
+		off, n    int
+		wantReads int
+		wantLen   int
+	}{
+		{"d/era5.nc", 4 * cs, 2*cs + 10, 100, 1, hdfBlockSize},
+		{"d/era5.h5", 4 * cs, cs - 10, 3 * hdfBlockSize, 4, hdfBlockSize},
+		{"d/small.nc", cs, 1000, 100, 1, cs}, // up to one chunk: whole
+		{"d/big.bin", 4 * cs, 2*cs + 10, 100, 1, cs},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			data, info := src.put(t, tt.key, tt.size, 5)
+			mu.Lock()
+			lens = nil
+			mu.Unlock()
+			gate := make(chan struct{})
+			src.gate = gate
+			r := c.Open(src, "mem", info)
+			defer r.Close()
+			done := make(chan error, 1)
+			p := make([]byte, tt.n)
+			go func() {
+				_, err := r.ReadAt(t.Context(), p, int64(tt.off))
+				done <- err
+			}()
+			// All the blocks of the read are in flight before any returns.
+			waitFor(t, "fetches to start", func() bool { return src.maxConcurrent() >= tt.wantReads })
+			close(gate)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			src.gate = nil
+			if !bytes.Equal(p, data[tt.off:tt.off+tt.n]) {
+				t.Error("bytes differ from the object")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(lens) != tt.wantReads {
+				t.Errorf("store reads = %d, want %d", len(lens), tt.wantReads)
+			}
+			for _, n := range lens {
+				if n != tt.wantLen {
+					t.Errorf("store read of %d bytes, want %d", n, tt.wantLen)
+				}
+			}
+		})
+	}
+}
