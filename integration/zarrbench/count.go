@@ -87,8 +87,8 @@ func (b *bench) countPass(ctx context.Context) error {
 	defer c.Close()
 	ep := endpoint{RTT: -1, S3: b.versity.S3Endpoint} // -1: not a row of the time table
 	ep.S3.URL = c.URL
-	for _, w := range workloads() {
-		for _, t := range tools() {
+	for _, w := range b.workloads() {
+		for _, t := range b.tools() {
 			if t.Name == "lower" || t.Name == "local" {
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,7 +26,10 @@ type options struct {
 	timeout time.Duration
 	keep    bool
 	count   bool
+	debug   bool // earthmount logs at debug level (with -keep, to read its decisions)
 	rtts    []time.Duration
+	tools   []string // columns to run; empty: all
+	works   []string // rows to run; empty: all
 }
 
 func parseFlags(args []string) (options, error) {
@@ -37,10 +41,14 @@ func parseFlags(args []string) (options, error) {
 	fl.DurationVar(&o.timeout, "timeout", 120*time.Second, "bound on each workload; past it the cell reads \"> N s\" and is not repeated")
 	fl.BoolVar(&o.keep, "keep", false, "keep the work directory (fixtures, logs)")
 	fl.BoolVar(&o.count, "count", true, "one extra untimed pass at 0 ms through a counting proxy: requests and bytes per tool")
+	fl.BoolVar(&o.debug, "debug", false, "run earthmount with --log-level debug (use with -keep to read the logs)")
 	rtts := fl.String("rtt", "0,20", "added round-trip times in ms, comma-separated")
+	only := fl.String("tools", "", "comma-separated columns to run, e.g. earthmount,lower,local (default all)")
+	works := fl.String("work", "", "comma-separated workloads to run, e.g. mean,amb (default all)")
 	if err := fl.Parse(args); err != nil {
 		return o, err
 	}
+	o.tools, o.works = splitList(*only), splitList(*works)
 	if o.runs < 1 || o.steps < 96 || fl.NArg() > 0 {
 		return o, fmt.Errorf("usage: go run ./integration/zarrbench [-runs N] [-out FILE.md] [-rtt 0,20] [-steps >=96] (see -h)")
 	}
@@ -52,6 +60,39 @@ func parseFlags(args []string) (options, error) {
 		o.rtts = append(o.rtts, time.Duration(ms)*time.Millisecond)
 	}
 	return o, nil
+}
+
+// splitList splits a comma-separated flag value; "" gives nil.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// tools returns the columns selected by -tools, in table order.
+func (b *bench) tools() []tool {
+	var out []tool
+	for _, t := range allTools() {
+		if len(b.opts.tools) == 0 || slices.Contains(b.opts.tools, t.Name) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// workloads returns the rows selected by -work, in table order.
+func (b *bench) workloads() []string {
+	var out []string
+	for _, w := range allWorkloads() {
+		if len(b.opts.works) == 0 || slices.Contains(b.opts.works, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // bench is one benchmark run: work directory, servers, fixtures, results.

@@ -20,8 +20,8 @@ type tool struct {
 	mount func(ctx context.Context, b *bench, ep endpoint, dir, log string) (*mounted, error)
 }
 
-// tools in table order: earthmount, then the anchors, then the bound.
-func tools() []tool {
+// allTools in table order: earthmount, then the anchors, then the bound.
+func allTools() []tool {
 	return []tool{
 		{Name: "earthmount", Label: "earthmount", mount: mountEarthmount},
 		{Name: "rclone-off", Label: "rclone off", mount: mountRclone("off")},
@@ -56,9 +56,13 @@ func mountEarthmount(ctx context.Context, b *bench, ep endpoint, dir, log string
 	if err := conf.Write(cfg); err != nil {
 		return nil, err
 	}
+	args := []string{"--cache-memory", cacheMemory, "--metrics-addr", "127.0.0.1:0"}
+	if b.opts.debug {
+		args = append(args, "--log-level", "debug")
+	}
 	m, err := testenv.StartMount(ctx, testenv.MountOptions{
 		Binary: b.earthmount, Config: cfg, Target: "bench:" + bucket, Mountpoint: dir,
-		Args: []string{"--cache-memory", cacheMemory}, Home: filepath.Join(b.work, "home"), LogPath: log,
+		Args: args, Home: filepath.Join(b.work, "home"), LogPath: log,
 	})
 	if err != nil {
 		return nil, err

@@ -40,7 +40,7 @@ func (b *bench) report(runErr error) string {
 
 func (b *bench) setup() string {
 	var needs []string
-	for _, wk := range workloads() {
+	for _, wk := range b.workloads() {
 		n := b.needs[wk]
 		what := fmt.Sprintf("%d objects", len(n.Keys))
 		if len(n.Ranges) > 0 {
@@ -69,15 +69,15 @@ func (b *bench) setup() string {
 
 func (b *bench) timeTable(w *strings.Builder) {
 	fmt.Fprintf(w, "| workload | RTT |")
-	for _, t := range tools() {
+	for _, t := range b.tools() {
 		fmt.Fprintf(w, " %s, s |", t.Label)
 	}
 	fmt.Fprintf(w, " best anchor ÷ earthmount | earthmount ÷ lower bound | earthmount ÷ floor |\n|---|---|%s---|---|---|\n",
-		strings.Repeat("---|", len(tools())))
-	for _, wk := range workloads() {
+		strings.Repeat("---|", len(b.tools())))
+	for _, wk := range b.workloads() {
 		for _, ep := range b.endpoints {
 			fmt.Fprintf(w, "| %s | %d ms |", describe(wk), ep.RTT.Milliseconds())
-			for _, t := range tools() {
+			for _, t := range b.tools() {
 				fmt.Fprintf(w, " %s |", b.res.cells[cellKey{t.Name, ep.RTT, wk}].text())
 			}
 			em, emOK := b.res.cells[cellKey{"earthmount", ep.RTT, wk}].median()
@@ -107,7 +107,7 @@ func (b *bench) rssTable(w *strings.Builder) {
 	fmt.Fprintf(w, "Peak RSS, MiB, highest over all workloads and runs (VmHWM of the mount process; for "+
 		"fsspec, of the Python process doing the reads):\n\n| RTT |")
 	var names []string
-	for _, t := range tools() {
+	for _, t := range b.tools() {
 		if t.Name != "lower" && t.Name != "local" {
 			names = append(names, t.Name)
 			fmt.Fprintf(w, " %s |", t.Label)
@@ -173,14 +173,14 @@ func (b *bench) trafficTable(w *strings.Builder) {
 	fmt.Fprintf(w, "Requests and bytes, one untimed pass at 0 ms through a counting proxy (GETs of objects, "+
 		"MB of GET bodies; all requests, LIST and HEAD included, in brackets):\n\n| workload | needed, MB |")
 	var names []string
-	for _, t := range tools() {
+	for _, t := range b.tools() {
 		if t.Name != "lower" && t.Name != "local" {
 			names = append(names, t.Name)
 			fmt.Fprintf(w, " %s |", t.Label)
 		}
 	}
 	fmt.Fprintf(w, " earthmount fetched ÷ needed |\n|---|---|%s---|\n", strings.Repeat("---|", len(names)))
-	for _, wk := range workloads() {
+	for _, wk := range b.workloads() {
 		needed := float64(b.needs[wk].bytes) / 1e6
 		fmt.Fprintf(w, "| %s | %.1f |", describe(wk), needed)
 		for _, n := range names {
@@ -198,4 +198,13 @@ func (b *bench) trafficTable(w *strings.Builder) {
 		}
 	}
 	fmt.Fprintln(w)
+	if len(b.res.cache) > 0 {
+		fmt.Fprintf(w, "earthmount's cache counters in that pass (prefetch issued/used: predictions fetched and read; evictions):\n\n")
+		for _, wk := range b.workloads() {
+			if s, ok := b.res.cache[wk]; ok {
+				fmt.Fprintf(w, "- %s: %s\n", wk, s)
+			}
+		}
+		fmt.Fprintln(w)
+	}
 }

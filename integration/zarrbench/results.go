@@ -34,11 +34,12 @@ type results struct {
 	cells   map[cellKey]*cell
 	peak    map[rssKey]int64    // KiB, the highest over all runs
 	traffic map[cellKey]traffic // the counting pass, rtt 0
+	cache   map[string]string   // the counting pass: earthmount's cache counters per workload
 	notes   []string
 }
 
 func newResults() *results {
-	return &results{cells: make(map[cellKey]*cell), peak: make(map[rssKey]int64), traffic: make(map[cellKey]traffic)}
+	return &results{cells: make(map[cellKey]*cell), peak: make(map[rssKey]int64), traffic: make(map[cellKey]traffic), cache: make(map[string]string)}
 }
 
 func (r *results) cell(tool string, rtt time.Duration, work string) *cell {

@@ -1,9 +1,9 @@
 package main
 
-// workloads are the table's rows, in order. Each runs in a fresh Python
+// allWorkloads are the table's rows, in order. Each runs in a fresh Python
 // process on a fresh mount: "open" is xr.open_zarr alone, the others are
 // open plus the reduction, timed after the imports.
-func workloads() []string { return []string{"open", "mean", "point", "slice", "amb", "nc"} }
+func allWorkloads() []string { return []string{"open", "mean", "point", "slice", "amb", "nc"} }
 
 // describe names a workload in the table.
 func describe(w string) string {
