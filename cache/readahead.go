@@ -33,7 +33,6 @@ type pattern struct {
 	chunk  int64 // chunk where the window last grew
 }
 
-//
 // Readers of small blocks (NetCDF/HDF5) get no read-ahead until their run
 // passes one chunk of the cache: HDF5 reads one compressed chunk per
 // pread, which the kernel splits into 1 MiB reads and reads ahead of
