@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -39,7 +40,7 @@ func openDiskTier(cfg *config.Config, getenv func(string) string, log *slog.Logg
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cache.dir %s (the disk cache; set cache.disk: 0 to mount without it): %w", dir, err)
 	}
 	s := t.Stats()
 	log.Info("disk cache", "dir", dir, "cap", config.FormatSize(cfg.Cache.Disk), "blocks", s.Files, "bytes", config.FormatSize(s.Bytes))
