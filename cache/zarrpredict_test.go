@@ -91,29 +91,46 @@ func TestPredictorOnRecordedTraces(t *testing.T) {
 		trace     string
 		minHit    float64
 		maxWasted float64
+		grid      zgrid // nil: the 100x6x6 grid
 	}{
-		{"full-mean-sync", 0.97, 0.05},
-		{"full-mean-16thr", 0.97, 0.05},
-		{"time-mean-sync", 0.95, 0.05},
-		{"time-mean-16thr", 0.95, 0.05},
-		{"slice-mean-sync", 0.97, 0.10},
-		{"slice-mean-16thr", 0.97, 0.10},
-		{"spatial-mean-sync", 0.94, 0.05},
-		{"spatial-mean-16thr", 0.94, 0.05},
-		{"point-series-sync", 0.95, 0.15},
-		{"point-series-16thr", 0.95, 0.15},
-		{"subbox-time-mean-sync", 0.94, 0.10},
-		{"subbox-time-mean-16thr", 0.94, 0.10},
-		{"one-step-sync", 0.90, 0.25},
-		{"one-step-16thr", 0.90, 0.25},
-		{"climatology-sync", 0.78, 0.05},
-		{"climatology-16thr", 0.78, 0.05},
-		{"a-minus-b-sync", 0.97, 0.05},
-		{"a-minus-b-16thr", 0.97, 0.05},
+		{"full-mean-sync", 0.97, 0.05, nil},
+		{"full-mean-16thr", 0.97, 0.05, nil},
+		{"time-mean-sync", 0.95, 0.05, nil},
+		{"time-mean-16thr", 0.95, 0.05, nil},
+		{"slice-mean-sync", 0.97, 0.10, nil},
+		{"slice-mean-16thr", 0.97, 0.10, nil},
+		{"spatial-mean-sync", 0.94, 0.05, nil},
+		{"spatial-mean-16thr", 0.94, 0.05, nil},
+		{"point-series-sync", 0.95, 0.15, nil},
+		{"point-series-16thr", 0.95, 0.15, nil},
+		{"subbox-time-mean-sync", 0.94, 0.10, nil},
+		{"subbox-time-mean-16thr", 0.94, 0.10, nil},
+		{"one-step-sync", 0.90, 0.25, nil},
+		{"one-step-16thr", 0.90, 0.25, nil},
+		{"climatology-sync", 0.78, 0.05, nil},
+		{"climatology-16thr", 0.78, 0.05, nil},
+		{"a-minus-b-sync", 0.97, 0.05, nil},
+		{"a-minus-b-16thr", 0.97, 0.05, nil},
+		// integration/zarrbench's grid (record_bench.py), 2 threads as
+		// on a 2-core machine. The time slice reads 12 chunks in C order
+		// (3 rows of 2x2); the stride runs one row (4 chunks) past its
+		// end and the first read's neighbour before it is never read:
+		// 6 of 12. Nothing tells a slice's end from a longer scan's next
+		// row: keeping predictions inside the rows seen cut this to 2 but
+		// the full mean's hit rate from 99% to 76% (a miss per row).
+		{"bench-slice-2thr", 0.90, 0.50, zgrid{23, 2, 2}},
+		{"bench-slice-sync", 0.90, 0.50, zgrid{23, 2, 2}},
+		{"bench-mean-2thr", 0.95, 0.05, zgrid{23, 2, 2}},
+		{"bench-point-2thr", 0.80, 0.25, zgrid{23, 2, 2}},
+		{"bench-amb-2thr", 0.95, 0.05, zgrid{23, 2, 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.trace, func(t *testing.T) {
-			res := replay(t, loadTrace(t, tt.trace), grid)
+			g := grid
+			if tt.grid != nil {
+				g = tt.grid
+			}
+			res := replay(t, loadTrace(t, tt.trace), g)
 			t.Logf("%s: %d reads, hit %.1f%%, %d fetched ahead, %d never read (%.1f%%)",
 				tt.trace, res.reads, 100*res.hitRate(), res.issued, res.wasted, 100*res.wasteRate())
 			if res.hitRate() < tt.minHit {
