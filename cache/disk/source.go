@@ -117,6 +117,12 @@ func (t *Tier) writer() {
 				t.removeTemp(tmpPath)
 			}
 		}
+		// Count before unqueueing: Flush returns once the queue is empty.
+		if err == nil {
+			t.writes.Add(1)
+		} else {
+			t.writeErrs.Add(1)
+		}
 		t.mu.Lock()
 		t.unqueueLocked(j.name, len(j.buf))
 		first := err != nil && !t.warned
@@ -125,10 +131,8 @@ func (t *Tier) writer() {
 		}
 		t.mu.Unlock()
 		if err == nil {
-			t.writes.Add(1)
 			continue
 		}
-		t.writeErrs.Add(1)
 		if first {
 			t.log.Warn("disk cache: writing a block failed; reads go on from the store (further failures logged at debug)", "dir", t.opts.Dir, "err", err)
 		} else {
