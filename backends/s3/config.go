@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +53,9 @@ type Config struct {
 	// HTTPClient replaces the default transport (tuned for many parallel
 	// ranged GETs); optional.
 	HTTPClient *http.Client
+	// RootCAs, when set, are the CAs trusted for the endpoint instead of
+	// the system's (AWS_CA_BUNDLE is still added to them).
+	RootCAs *x509.CertPool
 	// MaxAttempts bounds the SDK's attempts per request (jittered
 	// exponential backoff between them); 0 means DefaultMaxAttempts.
 	MaxAttempts int

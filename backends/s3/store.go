@@ -2,6 +2,8 @@ package s3
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -75,7 +77,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		config.WithDefaultsMode(aws.DefaultsModeLegacy),
 		// A BuildableClient lets the SDK add AWS_CA_BUNDLE or a profile's
 		// ca_bundle to the trusted roots, as every AWS tool does.
-		config.WithHTTPClient(newTransport()),
+		config.WithHTTPClient(newTransport(cfg.RootCAs)),
 		config.WithLogger(sdkLogger(cfg.Logger)),
 		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
 		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
@@ -139,7 +141,7 @@ func sdkLogger(log *slog.Logger) logging.Logger {
 	})
 }
 
-func newTransport() *awshttp.BuildableClient {
+func newTransport(roots *x509.CertPool) *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
 		WithTransportOptions(func(tr *http.Transport) {
@@ -148,6 +150,9 @@ func newTransport() *awshttp.BuildableClient {
 			tr.IdleConnTimeout = idleConnTimeout
 			tr.MaxIdleConns = 2 * maxIdleConnsPerHost
 			tr.MaxIdleConnsPerHost = maxIdleConnsPerHost
+			if roots != nil {
+				tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+			}
 		})
 }
 

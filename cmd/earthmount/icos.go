@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/earthmount/earthmount/auth"
 	"github.com/earthmount/earthmount/backends/icos"
@@ -22,7 +24,13 @@ func newICOSStore(_ context.Context, r *config.Remote, log *slog.Logger) (*built
 		return nil, fmt.Errorf("remote %s: %w", r.Name, err)
 	}
 	log = log.With("remote", r.Name)
+	roots, err := loadCABundle(c.CABundle)
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: %w", r.Name, err)
+	}
+	tr := tlsTransport(roots)
 	src, err := auth.NewICOSSource(auth.ICOSOptions{
+		HTTPClient:      &http.Client{Timeout: time.Minute, Transport: tr},
 		AuthURL:         c.AuthURL,
 		CookieToken:     c.CookieToken,
 		Getenv:          os.Getenv,
@@ -41,6 +49,7 @@ func newICOSStore(_ context.Context, r *config.Remote, log *slog.Logger) (*built
 		AuthURL:        c.AuthURL,
 		Auth:           src,
 		ShowDeprecated: c.ShowDeprecated,
+		HTTPClient:     &http.Client{Transport: tr},
 		Logger:         log,
 	})
 	if err != nil {

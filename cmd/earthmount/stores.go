@@ -29,7 +29,12 @@ func newStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*builtSt
 			return newS3FromSwift(ctx, r, log)
 		}
 		c := r.S3
+		roots, err := loadCABundle(c.CABundle)
+		if err != nil {
+			return nil, fmt.Errorf("remote %s: %w", r.Name, err)
+		}
 		st, err := s3.New(ctx, s3.Config{
+			RootCAs:         roots,
 			Remote:          r.Name,
 			Endpoint:        c.Endpoint,
 			Region:          c.Region,

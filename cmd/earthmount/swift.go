@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,7 +28,7 @@ func newSwiftStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*bu
 	if err != nil {
 		return nil, fmt.Errorf("remote %s: %w", r.Name, err)
 	}
-	sess := newSwiftSession(a.cached, r.Swift.StorageURL)
+	sess := newSwiftSession(a.cached, r.Swift.StorageURL, a.roots)
 	st, err := swift.New(ctx, swift.Config{
 		Remote:     r.Name,
 		Containers: r.Swift.Containers,
@@ -58,7 +59,12 @@ func newS3FromSwift(ctx context.Context, r *config.Remote, log *slog.Logger) (*b
 	}
 	ec2 := auth.NewEC2(auth.EC2Options{AuthURL: c.CredentialsSwift.AuthURL, Keystone: a.cached, Logger: log.With("remote", r.Name)})
 	source := fmt.Sprintf("EC2 credentials (listed, or created once) from Keystone through remote %s's login", c.CredentialsFrom)
+	roots, err := loadCABundle(c.CABundle)
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: %w", r.Name, err)
+	}
 	st, err := s3.New(ctx, s3.Config{
+		RootCAs:           roots,
 		Remote:            r.Name,
 		Endpoint:          c.Endpoint,
 		Region:            c.Region,
@@ -109,8 +115,8 @@ type swiftSession struct {
 	mu       sync.Mutex // guards the one write of client.Endpoint
 }
 
-func newSwiftSession(cached *auth.Cached, storageURL string) *swiftSession {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+func newSwiftSession(cached *auth.Cached, storageURL string, roots *x509.CertPool) *swiftSession {
+	tr := tlsTransport(roots)
 	tr.MaxIdleConnsPerHost = 64 // many parallel ranged GETs to one host
 	tr.ResponseHeaderTimeout = time.Minute
 	p := &gophercloud.ProviderClient{HTTPClient: http.Client{Transport: acceptTransport{next: tr, cached: cached}}}

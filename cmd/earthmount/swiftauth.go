@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,8 +15,9 @@ import (
 // anything.
 type swiftAuth struct {
 	cached   *auth.Cached
-	route    string // how it logs in, for `earthmount remotes`; never a secret
-	keystone bool   // the route goes through Keystone (EC2 credentials possible)
+	route    string         // how it logs in, for `earthmount remotes`; never a secret
+	keystone bool           // the route goes through Keystone (EC2 credentials possible)
+	roots    *x509.CertPool // ca_bundle added to the system's CAs; nil: none
 }
 
 // Defaults of federated logins, as fedcloudclient's for EGI Check-in.
@@ -29,11 +31,14 @@ func newSwiftAuth(name string, sw *config.Swift, log *slog.Logger) (*swiftAuth, 
 		return nil, err
 	}
 	method, _ := sw.Method()
-	client := &http.Client{Timeout: time.Minute}
+	roots, err := loadCABundle(sw.CABundle)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: time.Minute, Transport: tlsTransport(roots)}
 	from := func(key string) string { return sw.From[key] }
-	a := &swiftAuth{keystone: true}
+	a := &swiftAuth{keystone: true, roots: roots}
 	var src auth.Source
-	var err error
 	ks := auth.KeystoneOptions{
 		AuthURL: sw.AuthURL, ProjectID: sw.ProjectID, ProjectName: sw.ProjectName, ProjectDomainName: sw.ProjectDomainName,
 		StorageURL: sw.StorageURL, Region: sw.Region, HTTPClient: client,

@@ -30,9 +30,12 @@ type ICOS struct {
 	Username        string
 	Password        auth.Secret
 	ShowDeprecated  bool
+	// CABundle is a PEM file of CA certificates trusted in addition to the
+	// system's, for the portal's three services.
+	CABundle string
 }
 
-var icosKeys = []string{"type", "meta_url", "data_url", "auth_url", "credentials_file", "cookie_token", "username", "password", "show_deprecated"}
+var icosKeys = []string{"type", "meta_url", "data_url", "auth_url", "credentials_file", "cookie_token", "username", "password", "show_deprecated", "ca_bundle"}
 
 // builtinICOS is the built-in remote "icos": the real portal, browsable
 // without login, readable with icoscp_core's credentials file.
@@ -68,6 +71,8 @@ func parseICOS(n *yaml.Node, where string) (*ICOS, error) {
 			}
 		case "credentials_file":
 			r.CredentialsFile = s
+		case "ca_bundle":
+			r.CABundle = s
 		case "cookie_token":
 			r.CookieToken = auth.Secret(s)
 		case "username":

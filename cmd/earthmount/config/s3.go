@@ -19,6 +19,9 @@ type S3 struct {
 	AccessKeyID     string
 	SecretAccessKey auth.Secret
 	Anonymous       bool
+	// CABundle is a PEM file of CA certificates trusted in addition to the
+	// system's (and to AWS_CA_BUNDLE).
+	CABundle string
 	// Writable is read_only: false: writes through the mount upload.
 	Writable bool
 	// CredentialsFrom names a swift remote whose Keystone login provides
@@ -27,7 +30,7 @@ type S3 struct {
 	CredentialsSwift *Swift
 }
 
-var s3Keys = []string{"type", "endpoint", "region", "buckets", "profile", "access_key_id", "secret_access_key", "anonymous", "credentials_from", "read_only"}
+var s3Keys = []string{"type", "endpoint", "region", "buckets", "profile", "access_key_id", "secret_access_key", "anonymous", "credentials_from", "read_only", "ca_bundle"}
 
 func parseS3(n *yaml.Node, where string) (*S3, error) {
 	r := &S3{}
@@ -49,6 +52,8 @@ func parseS3(n *yaml.Node, where string) (*S3, error) {
 			r.SecretAccessKey = auth.Secret(s)
 		case "anonymous":
 			r.Anonymous, err = boolean(v, w)
+		case "ca_bundle":
+			r.CABundle, err = scalar(v, w)
 		case "read_only":
 			var ro bool
 			ro, err = boolean(v, w)

@@ -38,6 +38,10 @@ type Swift struct {
 
 	AuthToken auth.Secret
 
+	// CABundle is a PEM file of CA certificates trusted in addition to the
+	// system's, for Keystone, the OIDC issuer and Swift.
+	CABundle string
+
 	Containers []string
 	// Writable is read_only: false: writes through the mount upload.
 	Writable bool
@@ -84,6 +88,7 @@ func SwiftEnv() [][2]string {
 		{"application_credential_id", "OS_APPLICATION_CREDENTIAL_ID"},
 		{"application_credential_secret", "OS_APPLICATION_CREDENTIAL_SECRET"},
 		{"auth_token", "OS_AUTH_TOKEN"},
+		{"ca_bundle", "OS_CACERT"},
 	}
 }
 
@@ -134,6 +139,8 @@ func (s *Swift) field(key string) *string {
 		return (*string)(&s.ApplicationCredentialSecret)
 	case "auth_token":
 		return (*string)(&s.AuthToken)
+	case "ca_bundle":
+		return &s.CABundle
 	}
 	return nil
 }
