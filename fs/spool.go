@@ -42,27 +42,34 @@ func NewSpool(dir string, limit int64) (*Spool, error) {
 func (s *Spool) Dir() string { return s.dir }
 
 // Leftover is a spool file an earlier mount left: an upload that failed
-// (Remote and Key say where it was going) or a crash (they are empty).
+// (Remote and Key say where it was going), a file still being written when
+// earthmount was killed (Partial: never closed, so possibly incomplete,
+// never uploaded by itself), or a file of an older version with no record
+// (Remote and Key empty).
 type Leftover struct {
-	Path   string
-	Remote string
-	Key    string
-	MTime  time.Time
+	Path    string
+	Remote  string
+	Key     string
+	MTime   time.Time
+	Partial bool
 }
 
 // target is the sidecar ".target" file of a spool file whose upload
 // failed: where it goes, so that a later mount can resume it.
 type target struct {
-	Remote string    `json:"remote"`
-	Key    string    `json:"key"`
-	MTime  time.Time `json:"mtime"`
+	Remote  string    `json:"remote"`
+	Key     string    `json:"key"`
+	MTime   time.Time `json:"mtime"`
+	Partial bool      `json:"partial,omitempty"`
 }
 
 const targetSuffix = ".target"
 
-// keep records where the spool file at path was going.
-func (s *Spool) keep(path, remote, key string, mtime time.Time) error {
-	b, err := json.Marshal(target{Remote: remote, Key: key, MTime: mtime})
+// keep records where the spool file at path goes: partial while it is
+// being written (from its creation to its close), complete from its first
+// upload attempt on.
+func (s *Spool) keep(path, remote, key string, mtime time.Time, partial bool) error {
+	b, err := json.Marshal(target{Remote: remote, Key: key, MTime: mtime, Partial: partial})
 	if err != nil {
 		return err
 	}
@@ -89,7 +96,7 @@ func (s *Spool) Leftovers() ([]Leftover, error) {
 		if b, err := os.ReadFile(l.Path + targetSuffix); err == nil {
 			var t target
 			if json.Unmarshal(b, &t) == nil {
-				l.Remote, l.Key, l.MTime = t.Remote, t.Key, t.MTime
+				l.Remote, l.Key, l.MTime, l.Partial = t.Remote, t.Key, t.MTime, t.Partial
 			}
 		}
 		out = append(out, l)

@@ -131,6 +131,11 @@ func (f *fileNode) openLocal(ctx context.Context, flags uint32, writing bool) (g
 			l.mu.Unlock()
 			return nil, errno
 		}
+		// Named now, so that a restart after a crash can tell the user
+		// which file this was (it is not uploaded: it may be incomplete).
+		if err := l.spool.keep(l.f.Name(), f.remote.Name, f.info.Key, l.mtime, true); err != nil {
+			f.fsys.log.Warn("cannot record where a spool file goes", "spool_file", l.f.Name(), "err", err)
+		}
 		l.mu.Unlock()
 		f.local = l
 	} else if flags&syscall.O_TRUNC != 0 {
@@ -185,7 +190,7 @@ func (f *fileNode) upload(ctx context.Context, l *localFile, prefix, name string
 	}
 	// Recorded before the upload: if this process dies during it, the
 	// next mount resumes it.
-	if kerr := l.spool.keep(l.f.Name(), f.remote.Name, prefix+name, l.mtime); kerr != nil {
+	if kerr := l.spool.keep(l.f.Name(), f.remote.Name, prefix+name, l.mtime, false); kerr != nil {
 		f.fsys.log.Warn("cannot record where a spool file goes", "spool_file", l.f.Name(), "err", kerr)
 	}
 	info, err := f.remote.Writer.Upload(ctx, prefix+name, l.f, l.size, l.mtime)

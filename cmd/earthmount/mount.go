@@ -156,7 +156,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 	var remotes []fs.Remote
 	var metas []forgetter
 	for _, r := range tgt.remotes {
-		st, err := newStore(ctx, r, log)
+		st, err := newObservedStore(ctx, r, log, met)
 		if err != nil {
 			return err
 		}
@@ -177,6 +177,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 		if err != nil {
 			return err
 		}
+		writer = meterWriter(writer, store)
 		remotes = append(remotes, fs.Remote{Name: r.Name, Prefix: tgt.prefix, Meta: meta, Source: dtier.wrap(store, r), Writer: writer})
 	}
 	spool, err := openSpool(cfg, tgt.remotes, e.getenv, log)
@@ -195,6 +196,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 		NegativeTTL: cfg.Cache.NegativeTTL,
 		AllowOther:  f.allowOther,
 		DebugFUSE:   f.debugFUSE,
+		Latency:     met.fuseLatency(),
 		Logger:      log,
 	})
 	if err != nil {

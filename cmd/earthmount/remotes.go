@@ -34,7 +34,7 @@ func newRemotesCmd(e *env) *cobra.Command {
 				fmt.Fprintf(e.stderr, "warning: %s %s (mode %04o) holds credentials and is readable by group or others; run chmod 600 on it\n", f.what, f.path, f.mode)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tTYPE\tENDPOINT\tTOP LEVEL\tCREDENTIALS")
+			fmt.Fprintln(tw, "NAME\tTYPE\tACCESS\tENDPOINT\tTOP LEVEL\tCREDENTIALS")
 			for i := range cfg.Remotes {
 				r := &cfg.Remotes[i]
 				st, err := newStore(cmd.Context(), r, nil)
@@ -44,7 +44,7 @@ func newRemotesCmd(e *env) *cobra.Command {
 				} else {
 					creds = st.credentials
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, r.Endpoint(), topLevel(r), creds)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Type, access(r), r.Endpoint(), topLevel(r), creds)
 			}
 			return tw.Flush()
 		},
@@ -71,4 +71,13 @@ func topLevel(r *config.Remote) string {
 		return "data types (SPARQL), objects/<id>"
 	}
 	return ""
+}
+
+// access says whether writes through the mount reach the remote (config
+// read_only: false) or are refused with EROFS.
+func access(r *config.Remote) string {
+	if remoteWritable(r) {
+		return "read-write"
+	}
+	return "read-only"
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"time"
 
 	"github.com/earthmount/earthmount/backends"
 	"github.com/earthmount/earthmount/cmd/earthmount/config"
@@ -60,6 +62,11 @@ func resumeSpool(ctx context.Context, sp *fs.Spool, remotes []fs.Remote, log *sl
 		return fmt.Errorf("spool %s: %w", sp.Dir(), err)
 	}
 	for _, l := range left {
+		if l.Partial {
+			log.Warn("spool holds a file that was still being written when earthmount stopped; it may be incomplete and is not uploaded: copy it into the mount again, then delete the spool file",
+				"spool_file", l.Path, "remote", l.Remote, "key", l.Key)
+			continue
+		}
 		var w fs.WriteStore
 		for _, r := range remotes {
 			if r.Name == l.Remote {
@@ -79,4 +86,54 @@ func resumeSpool(ctx context.Context, sp *fs.Spool, remotes []fs.Remote, log *sl
 		log.Info("uploaded a file an earlier mount left in the spool", "remote", l.Remote, "key", l.Key)
 	}
 	return nil
+}
+
+// meterWriter counts w's requests in the metrics (ops upload, remove,
+// rename, setmodtime) when the remote's store is metered.
+func meterWriter(w fs.WriteStore, store backends.Store) fs.WriteStore {
+	ms, ok := store.(*meteredStore)
+	if w == nil || !ok {
+		return w
+	}
+	return &meteredWriter{WriteStore: w, m: ms}
+}
+
+type meteredWriter struct {
+	fs.WriteStore
+	m *meteredStore
+}
+
+func (w *meteredWriter) Upload(ctx context.Context, key string, body io.ReaderAt, size int64, mtime time.Time) (backends.ObjectInfo, error) {
+	start := time.Now()
+	info, err := w.WriteStore.Upload(ctx, key, body, size, mtime)
+	w.m.observe("upload", start, err)
+	return info, err
+}
+
+func (w *meteredWriter) Remove(ctx context.Context, key string) error {
+	start := time.Now()
+	err := w.WriteStore.Remove(ctx, key)
+	w.m.observe("remove", start, err)
+	return err
+}
+
+func (w *meteredWriter) Rename(ctx context.Context, src, dst string) (backends.ObjectInfo, error) {
+	start := time.Now()
+	info, err := w.WriteStore.Rename(ctx, src, dst)
+	w.m.observe("rename", start, err)
+	return info, err
+}
+
+func (w *meteredWriter) SetModTime(ctx context.Context, key string, mtime time.Time) (backends.ObjectInfo, error) {
+	start := time.Now()
+	info, err := w.WriteStore.SetModTime(ctx, key, mtime)
+	w.m.observe("setmodtime", start, err)
+	return info, err
+}
+
+func (w *meteredWriter) Stat(ctx context.Context, key string) (backends.ObjectInfo, error) {
+	start := time.Now()
+	info, err := w.WriteStore.Stat(ctx, key)
+	w.m.observe("stat", start, err)
+	return info, err
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,7 +42,8 @@ func TestOpenSpool(t *testing.T) {
 
 // TestResumeSpool: a file whose upload failed (with its .target) is
 // uploaded by the next mount of its remote; one left by a crash is
-// reported and kept.
+// reported and kept, and so is one still being written when earthmount
+// was killed (partial: it may be incomplete).
 func TestResumeSpool(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, data string) {
@@ -52,6 +54,8 @@ func TestResumeSpool(t *testing.T) {
 	write("upload-1", "resume me")
 	write("upload-1.target", `{"remote":"rw","key":"b/f","mtime":"2024-01-02T03:04:05Z"}`)
 	write("upload-2", "orphan")
+	write("upload-3", "half a fi")
+	write("upload-3.target", `{"remote":"rw","key":"b/half","mtime":"2024-01-02T03:04:05Z","partial":true}`)
 	sp, err := fs.NewSpool(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -66,11 +70,40 @@ func TestResumeSpool(t *testing.T) {
 	if err != nil || info.Size != int64(len("resume me")) || info.ModTime.Unix() != 1704164645 {
 		t.Errorf("resumed object: %+v, %v", info, err)
 	}
-	left, _ := os.ReadDir(dir)
-	if len(left) != 1 || left[0].Name() != "upload-2" {
-		t.Errorf("spool after resume holds %v; want only the orphan", left)
+	if _, err := st.Stat(t.Context(), "b/half"); err == nil {
+		t.Errorf("a partial file was uploaded")
 	}
-	if !strings.Contains(logs.String(), "upload-2") {
-		t.Errorf("orphan not reported; log:\n%s", logs.String())
+	var names []string
+	left, _ := os.ReadDir(dir)
+	for _, e := range left {
+		names = append(names, e.Name())
+	}
+	if want := []string{"upload-2", "upload-3", "upload-3.target"}; !slices.Equal(names, want) {
+		t.Errorf("spool after resume holds %v; want %v", names, want)
+	}
+	for _, want := range []string{"upload-2", "upload-3", "b/half", "still being written"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+func TestRemoteAccess(t *testing.T) {
+	tests := []struct {
+		name string
+		r    *config.Remote
+		want string
+	}{
+		{"s3 read_only false", &config.Remote{Type: "s3", S3: &config.S3{Writable: true}}, "read-write"},
+		{"s3 default", &config.Remote{Type: "s3", S3: &config.S3{}}, "read-only"},
+		{"swift read_only false", &config.Remote{Type: "swift", Swift: &config.Swift{Writable: true}}, "read-write"},
+		{"icos", &config.Remote{Type: "icos"}, "read-only"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := access(tt.r); got != tt.want {
+				t.Errorf("access = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
