@@ -25,6 +25,9 @@ type accounting struct {
 	// prefetch counts read-ahead bytes in flight plus prefetched chunks
 	// not yet read; read-ahead may not push it above budget/2.
 	prefetch int64
+	// kept counts the chunks in Cache.kept (part of cached); at most
+	// budget/keptShare.
+	kept int64
 	// demandWaiting counts readers waiting for room; while any wait,
 	// read-ahead reserves nothing.
 	demandWaiting int
@@ -55,6 +58,7 @@ type chunk struct {
 	evicted    bool  // removed from the LRU; buffer released at the last unpin
 	prefetched bool  // fetched by read-ahead and not read yet (in Cache.ahead)
 	mark       int64 // Cache.demandBytes when it was prefetched
+	keepers    int   // open Readers keeping it (in Cache.kept)
 }
 
 // cost is what a chunk of n bytes is charged against the budget.
@@ -131,6 +135,11 @@ func (c *Cache) evictOldestLocked() bool {
 		_, ch, ok = c.ahead.RemoveOldest()
 	}
 	if !ok {
+		if _, ch, ok = c.kept.RemoveOldest(); ok {
+			c.acct.kept -= ch.cost
+		}
+	}
+	if !ok {
 		return false
 	}
 	c.droppedLocked(ch)
@@ -157,6 +166,9 @@ func (c *Cache) peekLocked(key chunkKey) (*chunk, bool) {
 	if ch, ok := c.lru.Peek(key); ok {
 		return ch, true
 	}
+	if ch, ok := c.kept.Peek(key); ok {
+		return ch, true
+	}
 	return c.ahead.Peek(key)
 }
 
@@ -165,6 +177,9 @@ func (c *Cache) peekLocked(key chunkKey) (*chunk, bool) {
 // LOCKS_REQUIRED(c.mu)
 func (c *Cache) getLocked(key chunkKey) (*chunk, bool) {
 	if ch, ok := c.lru.Get(key); ok {
+		return ch, true
+	}
+	if ch, ok := c.kept.Get(key); ok {
 		return ch, true
 	}
 	ch, ok := c.ahead.Peek(key)
@@ -195,6 +210,11 @@ func (c *Cache) removeLocked(key chunkKey) {
 	}
 	if ch, ok := c.ahead.Peek(key); ok {
 		c.ahead.Remove(key)
+		c.droppedLocked(ch)
+	}
+	if ch, ok := c.kept.Peek(key); ok {
+		c.kept.Remove(key)
+		c.acct.kept -= ch.cost
 		c.droppedLocked(ch)
 	}
 }

@@ -45,6 +45,7 @@ type Cache struct {
 	// GUARDED_BY(mu):
 	lru     *simplelru.LRU[chunkKey, *chunk] // chunks read at least once
 	ahead   *simplelru.LRU[chunkKey, *chunk] // prefetched, not read yet (budget.go)
+	kept    *simplelru.LRU[chunkKey, *chunk] // head and tail blocks of open HDF5 files (keep.go)
 	fetches map[chunkKey]*fetch
 	// demandBytes counts bytes copied out to readers; a prefetched chunk
 	// not read while it grew by the budget is stale (budget.go).
@@ -101,6 +102,10 @@ func New(opts Options) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
+	kept, err := simplelru.NewLRU[chunkKey, *chunk](int(entries), nil)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Cache{
 		opts:      opts,
@@ -111,6 +116,7 @@ func New(opts Options) (*Cache, error) {
 		slots:     make(chan struct{}, opts.MaxInflight),
 		lru:       lru,
 		ahead:     ahead,
+		kept:      kept,
 		fetches:   map[chunkKey]*fetch{},
 		room:      make(chan struct{}),
 	}

@@ -286,7 +286,7 @@ func TestStressAccounting(t *testing.T) {
 	defer c.mu.Unlock()
 	a := c.acct
 	var cached, prefetched int64
-	for _, ch := range append(c.lru.Values(), c.ahead.Values()...) {
+	for _, ch := range append(append(c.lru.Values(), c.ahead.Values()...), c.kept.Values()...) {
 		cached += ch.cost
 		if ch.prefetched {
 			prefetched += ch.cost

@@ -58,7 +58,9 @@
 // read: room is made by evicting read chunks first, so a prediction is
 // not evicted before its read, unless readers consumed the whole budget's
 // worth of bytes since it arrived (then it is stale and goes first).
-// See budget.go.
+// See budget.go. Likewise the head and tail blocks of an open NetCDF/HDF5
+// file, which every open of it reads, are kept (up to a sixteenth of the
+// budget) until its last Reader closes (keep.go).
 //
 // # Read-ahead across files
 //

@@ -156,3 +156,55 @@ func TestHDFBlocks(t *testing.T) {
 		})
 	}
 }
+
+// TestKeptHeadTail: while a NetCDF file is open, its head and tail blocks
+// survive a scan of other data through a small budget; after Close they
+// are ordinary LRU entries again.
+func TestKeptHeadTail(t *testing.T) {
+	const cs = 1 << 20
+	src := newTestSource()
+	c := newTestCache(t, Options{Budget: chunks(8, cs) + 16*cost(hdfBlockSize), ChunkSize: cs})
+	data, nc := src.put(t, "d/era5.nc", 4*cs, 5)
+	r := c.Open(src, "mem", nc)
+	buf := make([]byte, 100)
+	for _, off := range []int64{0, 4*cs - 100} { // what an open of the file reads
+		if _, err := r.ReadAt(t.Context(), buf, off); err != nil || !bytes.Equal(buf, data[off:off+100]) {
+			t.Fatalf("read at %d: %v", off, err)
+		}
+	}
+	scan := func() {
+		for i := range 12 { // 12 chunks through a budget of 8
+			_, info := src.put(t, fmt.Sprintf("d/other%d.bin", i), cs, uint64(i))
+			o := c.Open(src, "mem", info)
+			if _, err := readAll(t.Context(), o, cs, cs/4); err != nil {
+				t.Fatal(err)
+			}
+			o.Close()
+		}
+	}
+	reopen := func() int {
+		before := src.readCount()
+		r2 := c.Open(src, "mem", nc)
+		defer r2.Close()
+		for _, off := range []int64{0, 4*cs - 100} {
+			if _, err := r2.ReadAt(t.Context(), buf, off); err != nil || !bytes.Equal(buf, data[off:off+100]) {
+				t.Fatalf("read at %d: %v", off, err)
+			}
+		}
+		return src.readCount() - before
+	}
+	scan()
+	if n := reopen(); n != 0 {
+		t.Errorf("head and tail of the open file fetched %d times after a scan, want 0", n)
+	}
+	r.Close()
+	scan()
+	if n := reopen(); n != 2 {
+		t.Errorf("head and tail of the closed file fetched %d times after a scan, want 2 (back in the LRU)", n)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kept.Len() != 0 || c.acct.kept != 0 {
+		t.Errorf("kept after every reader closed: %d blocks, %d bytes", c.kept.Len(), c.acct.kept)
+	}
+}

@@ -28,7 +28,8 @@ type Reader struct {
 	mu sync.Mutex
 	// GUARDED_BY(mu):
 	pattern pattern
-	err     error // sticky: fs.ErrClosed after Close, the ErrStale once seen
+	err     error   // sticky: fs.ErrClosed after Close, the ErrStale once seen
+	kept    [2]bool // head, tail block kept in Cache.kept (keep.go)
 
 	// GUARDED_BY(c.mu):
 	prefetching int // read-ahead fetches of this Reader in flight
@@ -140,6 +141,9 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		}
 		k := copy(p[n:end-off], ch.buf[pos-h.idx*bs:])
 		r.c.unpin(ch, k)
+		if r.keeps(h.idx) {
+			r.keep(h.idx)
+		}
 		n += k
 		pos += int64(k)
 	}
@@ -184,6 +188,7 @@ func (r *Reader) Close() error {
 	}
 	r.mu.Unlock()
 	r.cancel()
+	r.releaseKept()
 	if r.nonce == 0 || r.obj.Size <= 0 {
 		return nil
 	}
