@@ -93,7 +93,7 @@ func (e *EC2) fetch(ctx context.Context) (EC2Credentials, error) {
 	hdr := map[string]string{"X-Auth-Token": tok.Value.Reveal()}
 	const step = "EC2 credentials"
 	hint := "the project-scoped token may not list or create EC2 credentials (a member role is needed); or create them yourself (openstack ec2 credentials create) and give access_key_id/secret_access_key"
-	_, body, err := do(ctx, e.opts.HTTPClient, call{step: step + " list", method: http.MethodGet, url: u, header: hdr, ok: []int{http.StatusOK}, hint: hint})
+	_, body, err := do(ctx, e.opts.HTTPClient, call{step: step + " list", kind: "ec2_list", method: http.MethodGet, url: u, header: hdr, ok: []int{http.StatusOK}, hint: hint})
 	if err != nil {
 		return EC2Credentials{}, err
 	}
@@ -110,7 +110,7 @@ func (e *EC2) fetch(ctx context.Context) (EC2Credentials, error) {
 		}
 	}
 	b, _ := json.Marshal(map[string]string{"tenant_id": tok.ProjectID})
-	_, body, err = do(ctx, e.opts.HTTPClient, call{step: step + " create", method: http.MethodPost, url: u, header: hdr, body: bytes.NewReader(b), ok: []int{http.StatusCreated, http.StatusOK}, hint: hint, once: true})
+	_, body, err = do(ctx, e.opts.HTTPClient, call{step: step + " create", kind: "ec2_create", method: http.MethodPost, url: u, header: hdr, body: bytes.NewReader(b), ok: []int{http.StatusCreated, http.StatusOK}, hint: hint, once: true})
 	if err != nil {
 		return EC2Credentials{}, err
 	}

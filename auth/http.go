@@ -17,6 +17,7 @@ import (
 // call is one HTTP exchange of a login step.
 type call struct {
 	step   string
+	kind   string // short name of the exchange for metrics (Exchange.Kind)
 	method string
 	url    string
 	header map[string]string
@@ -56,7 +57,7 @@ func do(ctx context.Context, client *http.Client, c call) (http.Header, []byte, 
 		var h http.Header
 		var body []byte
 		var wait time.Duration
-		h, body, wait, err = doOnce(ctx, client, c, payload)
+		h, body, wait, err = doOnce(withExchange(ctx, c.kind, attempt), client, c, payload)
 		if wait < 0 || c.once || attempt >= loginAttempts || ctx.Err() != nil {
 			return h, body, err
 		}
@@ -189,4 +190,27 @@ func serverMessage(body []byte) string {
 func redactURL(u string) string {
 	u, _, _ = strings.Cut(u, "?")
 	return u
+}
+
+// Exchange tells an HTTP transport which identity request it carries, so
+// that metrics can count logins and renewals by kind and the retries of
+// each: Kind is "oidc_refresh", "oidc_discovery", "keystone_federated",
+// "keystone_scope", "keystone_password", "keystone_appcred",
+// "keystone_projects", "ec2_list", "ec2_create", "swift_v1_login" or
+// "icos_login"; Attempt counts from 1.
+type Exchange struct {
+	Kind    string
+	Attempt int
+}
+
+type exchangeKey struct{}
+
+func withExchange(ctx context.Context, kind string, attempt int) context.Context {
+	return context.WithValue(ctx, exchangeKey{}, Exchange{Kind: kind, Attempt: attempt})
+}
+
+// ExchangeOf returns the identity request a request's context is for.
+func ExchangeOf(ctx context.Context) (Exchange, bool) {
+	e, ok := ctx.Value(exchangeKey{}).(Exchange)
+	return e, ok
 }

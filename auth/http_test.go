@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -134,5 +135,31 @@ func TestICOSLoginRetries(t *testing.T) {
 				t.Errorf("%d requests, want %d", got, tt.requests)
 			}
 		})
+	}
+}
+
+// recordingTransport keeps the Exchange of every request it carries.
+type recordingTransport struct {
+	seen []Exchange
+}
+
+func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	e, _ := ExchangeOf(req.Context())
+	r.seen = append(r.seen, e)
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestExchangeOf(t *testing.T) {
+	srv, _ := flakyServer(t, status(503), status(500))
+	rt := &recordingTransport{}
+	_, _, err := do(t.Context(), &http.Client{Transport: rt}, call{
+		step: "test", kind: "keystone_scope", method: http.MethodPost, url: srv.URL, body: strings.NewReader("payload"), ok: []int{http.StatusOK},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Exchange{{"keystone_scope", 1}, {"keystone_scope", 2}, {"keystone_scope", 3}}
+	if fmt.Sprint(rt.seen) != fmt.Sprint(want) {
+		t.Errorf("exchanges %v, want %v", rt.seen, want)
 	}
 }

@@ -278,7 +278,7 @@ func (s *ICOSSource) loginLocked(ctx context.Context) (Secret, error) {
 // retried with backoff.
 func ICOSLogin(ctx context.Context, client *http.Client, authURL, user string, password Secret) (ICOSToken, error) {
 	for attempt := 1; ; attempt++ {
-		tok, wait, err := icosLoginOnce(ctx, client, authURL, user, password)
+		tok, wait, err := icosLoginOnce(withExchange(ctx, "icos_login", attempt), client, authURL, user, password)
 		if wait < 0 || attempt >= loginAttempts || ctx.Err() != nil {
 			return tok, err
 		}

@@ -109,7 +109,7 @@ func (k *Keystone) Token(ctx context.Context) (Token, error) {
 		if err != nil {
 			return Token{}, err
 		}
-		return k.issue(ctx, "Keystone project scope", map[string]any{
+		return k.issue(ctx, "Keystone project scope", "keystone_scope", map[string]any{
 			"identity": map[string]any{"methods": []string{"token"}, "token": map[string]any{"id": unscoped.Reveal()}},
 			"scope":    scope,
 		}, "the federated user may not use this project; check project_id (openstack project list) and your VO membership")
@@ -120,10 +120,10 @@ func (k *Keystone) Token(ctx context.Context) (Token, error) {
 		if s := k.namedScope(); s != nil {
 			auth["scope"] = s
 		}
-		return k.issue(ctx, "Keystone password login", auth, "check username, password, user_domain_name and the project")
+		return k.issue(ctx, "Keystone password login", "keystone_password", auth, "check username, password, user_domain_name and the project")
 	default:
 		a := o.AppCredential
-		return k.issue(ctx, "Keystone application credential login", map[string]any{
+		return k.issue(ctx, "Keystone application credential login", "keystone_appcred", map[string]any{
 			"identity": map[string]any{"methods": []string{"application_credential"},
 				"application_credential": map[string]any{"id": a.ID, "secret": a.Secret.Reveal()}},
 		}, "check application_credential_id and application_credential_secret (openstack application credential list); it may have expired")
@@ -139,7 +139,7 @@ func (k *Keystone) federated(ctx context.Context) (Secret, error) {
 	}
 	u := fmt.Sprintf("%s/OS-FEDERATION/identity_providers/%s/protocols/%s/auth", k.v3, url.PathEscape(f.IdentityProvider), url.PathEscape(f.Protocol))
 	h, _, err := do(ctx, k.opts.HTTPClient, call{
-		step: "Keystone federated login", method: http.MethodPost, url: u,
+		step: "Keystone federated login", kind: "keystone_federated", method: http.MethodPost, url: u,
 		header: map[string]string{"Authorization": "Bearer " + bearer.Value.Reveal()},
 		ok:     []int{http.StatusCreated, http.StatusOK},
 		hint: fmt.Sprintf("Keystone refused the OIDC access token for identity provider %q, protocol %q: the token may be expired or lack the eduperson_entitlement scope, or you are not a member of the VO; check identity_provider and protocol",
@@ -168,7 +168,7 @@ func (k *Keystone) scope(ctx context.Context, unscoped Secret) (map[string]any, 
 	}
 	const step = "Keystone project lookup"
 	_, body, err := do(ctx, k.opts.HTTPClient, call{
-		step: step, method: http.MethodGet, url: k.v3 + "/auth/projects",
+		step: step, kind: "keystone_projects", method: http.MethodGet, url: k.v3 + "/auth/projects",
 		header: map[string]string{"X-Auth-Token": unscoped.Reveal()}, ok: []int{http.StatusOK},
 		hint: "set project_id (OS_PROJECT_ID)",
 	})
@@ -215,13 +215,13 @@ func orDefault(domain string) string {
 
 // issue posts to /v3/auth/tokens and reads the token, its expiry, user,
 // project and storage endpoint.
-func (k *Keystone) issue(ctx context.Context, step string, auth map[string]any, hint string) (Token, error) {
+func (k *Keystone) issue(ctx context.Context, step, kind string, auth map[string]any, hint string) (Token, error) {
 	b, err := json.Marshal(map[string]any{"auth": auth})
 	if err != nil {
 		return Token{}, &StepError{Step: step, Err: fmt.Errorf("%w: %w", ErrUnreachable, err)}
 	}
 	h, body, err := do(ctx, k.opts.HTTPClient, call{
-		step: step, method: http.MethodPost, url: k.v3 + "/auth/tokens", body: bytes.NewReader(b),
+		step: step, kind: kind, method: http.MethodPost, url: k.v3 + "/auth/tokens", body: bytes.NewReader(b),
 		ok: []int{http.StatusCreated, http.StatusOK}, hint: hint,
 	})
 	if err != nil {

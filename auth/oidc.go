@@ -178,7 +178,7 @@ func (o *OIDC) renew(ctx context.Context) (Token, error) {
 	}
 	step := "OIDC refresh at " + o.tokenURL
 	_, body, err := do(ctx, o.opts.HTTPClient, call{
-		step: step, method: http.MethodPost, url: o.tokenURL, body: strings.NewReader(form.Encode()),
+		step: step, kind: "oidc_refresh", method: http.MethodPost, url: o.tokenURL, body: strings.NewReader(form.Encode()),
 		header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
 		ok:     []int{http.StatusOK},
 		hint: fmt.Sprintf("the refresh token from %s was refused (expired, revoked, or issued to another client than %q): create a new one (https://aai.egi.eu/token for EGI Check-in) and set OIDC_REFRESH_TOKEN",
@@ -219,7 +219,7 @@ func (o *OIDC) discover(ctx context.Context) (string, error) {
 	u := o.opts.Issuer + "/.well-known/openid-configuration"
 	step := "OIDC discovery at " + u
 	_, body, err := do(ctx, o.opts.HTTPClient, call{
-		step: step, method: http.MethodGet, url: u, ok: []int{http.StatusOK},
+		step: step, kind: "oidc_discovery", method: http.MethodGet, url: u, ok: []int{http.StatusOK},
 		hint: "check oidc_issuer (default " + DefaultIssuer + ")",
 	})
 	if err != nil {

@@ -65,7 +65,7 @@ func (s *SwiftV1) Token(ctx context.Context) (Token, error) {
 	}
 	const step = "Swift v1 login"
 	h, _, err := do(ctx, client, call{
-		step: step, method: http.MethodGet, url: s.AuthURL,
+		step: step, kind: "swift_v1_login", method: http.MethodGet, url: s.AuthURL,
 		header: map[string]string{"X-Auth-User": s.User, "X-Auth-Key": s.Key.Reveal()},
 		ok:     []int{http.StatusOK, http.StatusNoContent},
 		hint:   "check auth_url, username (account:user for tempauth) and password",

@@ -139,15 +139,23 @@ func Mount(dir string, opts Options) (*Server, error) {
 		mo.Options = []string{"default_permissions"}
 		mo.DirectMountFlags &^= syscall.MS_RDONLY
 	}
-	server, err := gofs.Mount(dir, root, &gofs.Options{
-		MountOptions:    mo,
+	// gofs.Mount's steps, with the raw filesystem timed when asked.
+	var raw fuse.RawFileSystem = gofs.NewNodeFS(root, &gofs.Options{
 		EntryTimeout:    &attrTTL,
 		AttrTimeout:     &attrTTL,
 		NegativeTimeout: &negTTL,
 		UID:             opts.UID,
 		GID:             opts.GID,
 	})
+	if opts.Latency != nil {
+		raw = &timedFS{RawFileSystem: raw, record: opts.Latency}
+	}
+	server, err := fuse.NewServer(raw, dir, &mo)
 	if err != nil {
+		return nil, fmt.Errorf("mount %s: %w", dir, err)
+	}
+	go server.Serve()
+	if err := server.WaitMount(); err != nil {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
 	setKernelReadAhead(dir, kernelReadAheadKiB, opts.Logger)

@@ -60,6 +60,10 @@ type Options struct {
 	// UID and GID own every file; default the mounting user.
 	UID, GID uint32
 
+	// Latency, when set, hears how long each FUSE operation took, by
+	// operation ("lookup", "read", ...): the metrics' histogram.
+	Latency func(op string, d time.Duration)
+
 	Logger *slog.Logger
 }
 

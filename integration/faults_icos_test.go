@@ -44,9 +44,10 @@ func TestFaultsICOS(t *testing.T) {
 		"meta_url: "+emu.MetaURL(), "meta_url: "+meta.URL+"/meta",
 		"data_url: "+emu.DataURL(), "data_url: "+data.URL+"/data",
 		"auth_url: "+emu.AuthURL(), "auth_url: "+login.URL+"/auth")
+	addr := metricsAddr(t)
 	m := h.mountICOSYAML(t, extra.Replace(emu.RemoteYAML("icos")), func(creds string) {
 		writeCreds(t, creds, icosemu.TestUser, icosemu.TestPassword, "")
-	})
+	}, "--metrics-addr", addr)
 
 	want := icosTree(emu, false)
 	start := time.Now()
@@ -83,6 +84,21 @@ func TestFaultsICOS(t *testing.T) {
 	wall := time.Since(start)
 	if c := emu.Counts(); c.Logins[icosemu.TestUser] < 1 {
 		t.Errorf("no login reached the portal: %+v", c)
+	}
+	body := scrape(t, addr)
+	for _, c := range []struct {
+		name   string
+		labels []string
+		min    float64
+	}{
+		{"earthmount_auth_renewals_total", []string{`remote="icos"`, `source="icos_login"`}, 1},
+		{"earthmount_retries_total", []string{`remote="icos"`, `op="icos_login"`}, 3},
+		{"earthmount_retries_total", []string{`remote="icos"`, `op="sparql"`}, 1},
+		{"earthmount_retries_total", []string{`remote="icos"`, `op="download"`}, 1},
+	} {
+		if got := metricSum(body, c.name, c.labels...); got < c.min {
+			t.Errorf("%s%v = %v, want at least %v", c.name, c.labels, got, c.min)
+		}
 	}
 	var requests, faults int64
 	for _, p := range []*faultproxy.Proxy{login, meta, data} {

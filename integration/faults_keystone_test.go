@@ -90,7 +90,8 @@ func TestFaultsKeystone(t *testing.T) {
 	t.Setenv("OIDC_REFRESH_TOKEN", iss.RefreshToken())
 	t.Setenv("OS_STORAGE_URL", "")
 	e := &eoscEnv{h: h}
-	m := e.mountEOSC(t, "", "eosc:"+container, "--log-level", "debug")
+	addr := metricsAddr(t)
+	m := e.mountEOSC(t, "", "eosc:"+container, "--log-level", "debug", "--metrics-addr", addr)
 
 	start := time.Now()
 	dst := t.TempDir()
@@ -108,6 +109,25 @@ func TestFaultsKeystone(t *testing.T) {
 	for _, bad := range []string{"login failed", "refuses fresh tokens", "filesystem operation failed"} {
 		if strings.Contains(log, bad) {
 			t.Errorf("the log says %q", bad)
+		}
+	}
+	// The metrics count the renewals by source and the identity retries.
+	body := scrape(t, addr)
+	for _, c := range []struct {
+		name   string
+		labels []string
+		min    float64
+	}{
+		{"earthmount_auth_renewals_total", []string{`remote="eosc"`, `source="oidc_refresh"`}, 2},
+		{"earthmount_auth_renewals_total", []string{`remote="eosc"`, `source="keystone_federated"`}, 3},
+		{"earthmount_auth_renewals_total", []string{`remote="eosc"`, `source="keystone_scope"`}, 3},
+		{"earthmount_retries_total", []string{`remote="eosc"`, `op="oidc_discovery"`}, 3},
+		{"earthmount_retries_total", []string{`remote="eosc"`, `op="keystone_federated"`}, 1},
+		{"earthmount_http_requests_total", []string{`remote="eosc"`, `service="identity"`, `status="5xx"`}, 1},
+		{"earthmount_http_requests_total", []string{`remote="eosc"`, `service="storage"`, `status="4xx"`}, 3},
+	} {
+		if got := metricSum(body, c.name, c.labels...); got < c.min {
+			t.Errorf("%s%v = %v, want at least %v", c.name, c.labels, got, c.min)
 		}
 	}
 	var requests, faults int64

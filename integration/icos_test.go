@@ -34,8 +34,9 @@ func (h *harness) mountICOS(t *testing.T, emu *icosemu.Server, extra string, set
 	return h.mountICOSYAML(t, emu.RemoteYAML("icos")+extra, setup)
 }
 
-// mountICOSYAML mounts the remote "icos" of the config text yaml.
-func (h *harness) mountICOSYAML(t *testing.T, yaml string, setup func(creds string)) *icosMount {
+// mountICOSYAML mounts the remote "icos" of the config text yaml, with
+// extra command-line flags.
+func (h *harness) mountICOSYAML(t *testing.T, yaml string, setup func(creds string), flags ...string) *icosMount {
 	t.Helper()
 	dir := t.TempDir()
 	m := &icosMount{home: filepath.Join(dir, "home")}
@@ -49,7 +50,7 @@ func (h *harness) mountICOSYAML(t *testing.T, yaml string, setup func(creds stri
 	mnt := filepath.Join(dir, "mnt")
 	need(t, os.Mkdir(mnt, 0o755))
 	mo, err := testenv.StartMount(t.Context(), testenv.MountOptions{
-		Binary: h.bin, Config: cfg, Mountpoint: mnt, Args: []string{"--log-level", "debug"},
+		Binary: h.bin, Config: cfg, Mountpoint: mnt, Args: append([]string{"--log-level", "debug"}, flags...),
 		LogPath: filepath.Join(dir, "earthmount.log"), Home: m.home,
 	})
 	need(t, err)

@@ -74,6 +74,9 @@ func (d *fetch) run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			wait *= 2
+			if s.cfg.OnRetry != nil {
+				s.cfg.OnRetry("download")
+			}
 		}
 		done, err := d.once(ctx)
 		if done || err != nil {

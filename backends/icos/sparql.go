@@ -48,6 +48,9 @@ func (s *Store) query(ctx context.Context, q string) ([]binding, error) {
 		}
 		d := max(wait, retryAfter)
 		s.log.Debug("SPARQL query failed; retrying", "in", d, "err", err)
+		if s.cfg.OnRetry != nil {
+			s.cfg.OnRetry("sparql")
+		}
 		select {
 		case <-time.After(d):
 		case <-ctx.Done():

@@ -69,6 +69,9 @@ type Config struct {
 	// errors: RetryBase, doubled each time, MaxRetries times.
 	RetryBase  time.Duration
 	MaxRetries int
+	// OnRetry, when set, hears of every attempt beyond the first
+	// ("sparql", "download"), for metrics.
+	OnRetry func(op string)
 	// DiskBudget bounds the downloaded objects kept in temporary files
 	// (an object larger than it is still downloaded, alone).
 	DiskBudget int64

@@ -32,6 +32,9 @@ type Options struct {
 	Fail func(err error) error
 	Log  *slog.Logger
 	Key  string // for the log line
+	// OnRetry, when set, hears of each new request after a broken body
+	// (metrics).
+	OnRetry func()
 }
 
 // Fill reads p[:want] starting at off with get (want <= len(p): the part
@@ -59,6 +62,9 @@ func Fill(ctx context.Context, p []byte, want int, off int64, get Getter, o Opti
 			return n, err
 		}
 		o.Log.Warn("response body broke off, reading on", "op", "read", "key", o.Key, "off", off+int64(n), "attempt", attempt, "err", err)
+		if o.OnRetry != nil {
+			o.OnRetry()
+		}
 		if err := Sleep(ctx, o.Backoff(attempt)); err != nil {
 			return n, o.Fail(err)
 		}

@@ -54,8 +54,15 @@ type Config struct {
 	// ranged GETs); optional.
 	HTTPClient *http.Client
 	// RootCAs, when set, are the CAs trusted for the endpoint instead of
-	// the system's (AWS_CA_BUNDLE is still added to them).
+	// the system's (the caller adds those if it wants them; AWS_CA_BUNDLE
+	// is still added).
 	RootCAs *x509.CertPool
+	// OnRetry, when set, hears of every attempt beyond the first: the
+	// SDK's retries ("request") and reads resumed after a broken body
+	// ("read"). OnHTTP hears of every HTTP exchange. Both are for metrics
+	// and must be quick.
+	OnRetry func(op string)
+	OnHTTP  func(req *http.Request, resp *http.Response, err error)
 	// MaxAttempts bounds the SDK's attempts per request (jittered
 	// exponential backoff between them); 0 means DefaultMaxAttempts.
 	MaxAttempts int

@@ -68,7 +68,8 @@ func (s *Store) ReadAt(ctx context.Context, obj backends.ObjectRef, p []byte, of
 	r := rangeRead{s: s, bucket: bucket, key: obj.Key, object: object, pin: obj.Version}
 	return resume.Fill(ctx, p, want, off, r.get, resume.Options{
 		Attempts: s.attempts, Backoff: backoff, Log: s.log, Key: obj.Key,
-		Fail: func(err error) error { return s.fail(ctx, "read", obj.Key, err) },
+		Fail:    func(err error) error { return s.fail(ctx, "read", obj.Key, err) },
+		OnRetry: s.retried("read"),
 	})
 }
 

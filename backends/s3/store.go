@@ -44,6 +44,7 @@ type Store struct {
 	attempts  int           // body-read attempts per ReadAt
 	stall     time.Duration // body silence after which a read starts over
 	copyLimit int64         // largest single CopyObject and copied part (copy.go)
+	onRetry   func(op string)
 	log       *slog.Logger
 }
 
@@ -109,6 +110,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		if cfg.HTTPClient != nil {
 			o.HTTPClient = cfg.HTTPClient
 		}
+		observe(o, cfg)
 	})
 	return &Store{
 		client:    client,
@@ -120,6 +122,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		attempts:  cfg.MaxAttempts,
 		stall:     cfg.StallTimeout,
 		copyLimit: cfg.CopyLimit,
+		onRetry:   cfg.OnRetry,
 		log:       cfg.Logger.With("store", cfg.Remote),
 	}, nil
 }

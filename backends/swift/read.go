@@ -50,6 +50,11 @@ func (s *Store) ReadAt(ctx context.Context, obj backends.ObjectRef, p []byte, of
 	return resume.Fill(ctx, p, want, off, r.get, resume.Options{
 		Attempts: s.attempts, Backoff: backoff, Log: s.log, Key: obj.Key,
 		Fail: func(err error) error { return s.fail(ctx, "read", obj.Key, err) },
+		OnRetry: func() {
+			if s.onRetry != nil {
+				s.onRetry("read")
+			}
+		},
 	})
 }
 

@@ -36,6 +36,9 @@ func (s *Store) retry(ctx context.Context, op, key string, f func() error) error
 			wait = d
 		}
 		s.log.Warn("swift: request failed, trying again", "op", op, "key", key, "attempt", attempt, "wait", wait, "err", describe(err))
+		if s.onRetry != nil {
+			s.onRetry(op)
+		}
 		if err := resume.Sleep(ctx, wait); err != nil {
 			return err
 		}

@@ -47,6 +47,9 @@ type Config struct {
 	StallTimeout time.Duration
 	// Logger receives warnings (retries); nil discards them.
 	Logger *slog.Logger
+	// OnRetry, when set, hears of every attempt beyond the first, by
+	// operation ("list", "stat", "read", ...), for metrics.
+	OnRetry func(op string)
 }
 
 // Store is a backends.Store over one Swift account. It is safe for
@@ -58,6 +61,7 @@ type Store struct {
 	containers []string // configured containers in prefix order; nil: list the account
 	attempts   int
 	stall      time.Duration // body silence after which a read starts over
+	onRetry    func(op string)
 	log        *slog.Logger
 }
 
@@ -98,6 +102,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		containers: containers,
 		attempts:   cfg.MaxAttempts,
 		stall:      cfg.StallTimeout,
+		onRetry:    cfg.OnRetry,
 		log:        cfg.Logger.With("store", cfg.Remote),
 	}, nil
 }

@@ -17,7 +17,7 @@ import (
 
 // newICOSStore builds an icos remote: its credential source (icoscp_core's
 // order; nothing read or contacted yet) and the portal store.
-func newICOSStore(_ context.Context, r *config.Remote, log *slog.Logger) (*builtStore, error) {
+func newICOSStore(_ context.Context, r *config.Remote, log *slog.Logger, met *metrics) (*builtStore, error) {
 	c := r.ICOS
 	path, err := icosCredentialsPath(c.CredentialsFile, os.Getenv)
 	if err != nil {
@@ -30,7 +30,7 @@ func newICOSStore(_ context.Context, r *config.Remote, log *slog.Logger) (*built
 	}
 	tr := tlsTransport(roots)
 	src, err := auth.NewICOSSource(auth.ICOSOptions{
-		HTTPClient:      &http.Client{Timeout: time.Minute, Transport: tr},
+		HTTPClient:      &http.Client{Timeout: time.Minute, Transport: met.transport(r.Name, "identity", tr)},
 		AuthURL:         c.AuthURL,
 		CookieToken:     c.CookieToken,
 		Getenv:          os.Getenv,
@@ -49,7 +49,8 @@ func newICOSStore(_ context.Context, r *config.Remote, log *slog.Logger) (*built
 		AuthURL:        c.AuthURL,
 		Auth:           src,
 		ShowDeprecated: c.ShowDeprecated,
-		HTTPClient:     &http.Client{Transport: tr},
+		HTTPClient:     &http.Client{Transport: met.transport(r.Name, "storage", tr)},
+		OnRetry:        met.onRetry(r.Name),
 		Logger:         log,
 	})
 	if err != nil {

@@ -26,6 +26,7 @@ type metrics struct {
 	ops     *prometheus.CounterVec
 	seconds *prometheus.HistogramVec
 	bytes   *prometheus.CounterVec
+	http    httpMetrics // metrics_http.go
 }
 
 // statser is the chunk cache as the metrics see it.
@@ -47,7 +48,9 @@ func newMetrics(c statser) *metrics {
 			Name: "earthmount_store_read_bytes_total",
 			Help: "Bytes read from stores.",
 		}, []string{"remote", "type"}),
+		http: newHTTPMetrics(),
 	}
+	m.reg.MustRegister(m.http.collectors()...)
 	m.reg.MustRegister(m.ops, m.seconds, m.bytes, cacheCollector{c},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

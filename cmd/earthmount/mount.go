@@ -156,7 +156,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 	var remotes []fs.Remote
 	var metas []forgetter
 	for _, r := range tgt.remotes {
-		st, err := newStore(ctx, r, log)
+		st, err := newObservedStore(ctx, r, log, met)
 		if err != nil {
 			return err
 		}
@@ -196,6 +196,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 		NegativeTTL: cfg.Cache.NegativeTTL,
 		AllowOther:  f.allowOther,
 		DebugFUSE:   f.debugFUSE,
+		Latency:     met.fuseLatency(),
 		Logger:      log,
 	})
 	if err != nil {

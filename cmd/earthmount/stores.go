@@ -20,13 +20,19 @@ type builtStore struct {
 // newStore builds the store for r. It sends no request: logins and
 // connections happen on first access.
 func newStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*builtStore, error) {
+	return newObservedStore(ctx, r, log, nil)
+}
+
+// newObservedStore is newStore with its HTTP requests, retries and logins
+// counted in met (nil: not counted).
+func newObservedStore(ctx context.Context, r *config.Remote, log *slog.Logger, met *metrics) (*builtStore, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	switch r.Type {
 	case "s3":
 		if r.S3.CredentialsFrom != "" {
-			return newS3FromSwift(ctx, r, log)
+			return newS3FromSwift(ctx, r, log, met)
 		}
 		c := r.S3
 		roots, err := loadCABundle(c.CABundle)
@@ -43,6 +49,8 @@ func newStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*builtSt
 			AccessKeyID:     c.AccessKeyID,
 			SecretAccessKey: c.SecretAccessKey.Reveal(),
 			Anonymous:       c.Anonymous,
+			OnRetry:         met.onRetry(r.Name),
+			OnHTTP:          met.onHTTP(r.Name),
 			Logger:          log.With("remote", r.Name),
 		})
 		if err != nil {
@@ -50,9 +58,9 @@ func newStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*builtSt
 		}
 		return &builtStore{store: st, credentials: st.CredentialSource()}, nil
 	case "swift":
-		return newSwiftStore(ctx, r, log)
+		return newSwiftStore(ctx, r, log, met)
 	case "icos":
-		return newICOSStore(ctx, r, log)
+		return newICOSStore(ctx, r, log, met)
 	default:
 		return nil, fmt.Errorf("remote %s: unknown type %q", r.Name, r.Type)
 	}

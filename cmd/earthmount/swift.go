@@ -23,17 +23,19 @@ import (
 
 // newSwiftStore builds a swift remote: its login chain (nothing contacted
 // yet) and an object-store client that logs in on the first request.
-func newSwiftStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*builtStore, error) {
-	a, err := newSwiftAuth(r.Name, r.Swift, log)
+func newSwiftStore(ctx context.Context, r *config.Remote, log *slog.Logger, met *metrics) (*builtStore, error) {
+	a, err := newSwiftAuth(r.Name, r.Swift, log, met)
 	if err != nil {
 		return nil, fmt.Errorf("remote %s: %w", r.Name, err)
 	}
 	sess := newSwiftSession(a.cached, r.Swift.StorageURL, a.roots)
+	sess.provider.HTTPClient.Transport = met.transport(r.Name, "storage", sess.provider.HTTPClient.Transport)
 	st, err := swift.New(ctx, swift.Config{
 		Remote:     r.Name,
 		Containers: r.Swift.Containers,
 		Client:     sess.client,
 		Connect:    sess.connect,
+		OnRetry:    met.onRetry(r.Name),
 		Logger:     log.With("remote", r.Name),
 	})
 	if err != nil {
@@ -44,12 +46,12 @@ func newSwiftStore(ctx context.Context, r *config.Remote, log *slog.Logger) (*bu
 
 // newS3FromSwift builds an s3 remote whose keys are the EC2 credentials
 // of a swift remote's Keystone login, fetched (or created) on first use.
-func newS3FromSwift(ctx context.Context, r *config.Remote, log *slog.Logger) (*builtStore, error) {
+func newS3FromSwift(ctx context.Context, r *config.Remote, log *slog.Logger, met *metrics) (*builtStore, error) {
 	c := r.S3
 	if c.CredentialsSwift == nil {
 		return nil, fmt.Errorf("remote %s: credentials_from %q is not a swift remote", r.Name, c.CredentialsFrom)
 	}
-	a, err := newSwiftAuth(c.CredentialsFrom, c.CredentialsSwift, log)
+	a, err := newSwiftAuth(c.CredentialsFrom, c.CredentialsSwift, log, met)
 	if err != nil {
 		return nil, fmt.Errorf("remote %s: credentials_from %s: %w", r.Name, c.CredentialsFrom, err)
 	}
@@ -65,6 +67,8 @@ func newS3FromSwift(ctx context.Context, r *config.Remote, log *slog.Logger) (*b
 	}
 	st, err := s3.New(ctx, s3.Config{
 		RootCAs:           roots,
+		OnRetry:           met.onRetry(r.Name),
+		OnHTTP:            met.onHTTP(r.Name),
 		Remote:            r.Name,
 		Endpoint:          c.Endpoint,
 		Region:            c.Region,

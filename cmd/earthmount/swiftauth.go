@@ -26,7 +26,7 @@ const (
 	defaultProtocol         = "openid"
 )
 
-func newSwiftAuth(name string, sw *config.Swift, log *slog.Logger) (*swiftAuth, error) {
+func newSwiftAuth(name string, sw *config.Swift, log *slog.Logger, met *metrics) (*swiftAuth, error) {
 	if err := sw.Check(); err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func newSwiftAuth(name string, sw *config.Swift, log *slog.Logger) (*swiftAuth, 
 	if err != nil {
 		return nil, err
 	}
-	client := &http.Client{Timeout: time.Minute, Transport: tlsTransport(roots)}
+	client := &http.Client{Timeout: time.Minute, Transport: met.transport(name, "identity", tlsTransport(roots))}
 	from := func(key string) string { return sw.From[key] }
 	a := &swiftAuth{keystone: true, roots: roots}
 	var src auth.Source
