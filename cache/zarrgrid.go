@@ -72,3 +72,24 @@ func (s *zstream) onLine(axis int, lo, hi []int64) bool {
 	}
 	return true
 }
+
+// lineAxis returns the axis along which every recent access lies when
+// there are at least two and they differ along exactly one axis (a time
+// series before its stride is established), else -1: then neighbours off
+// that line would be wasted.
+func (s *zstream) lineAxis() int {
+	if len(s.hist) < 2 {
+		return -1
+	}
+	lo, hi := s.box()
+	axis := -1
+	for i := range lo {
+		if lo[i] != hi[i] {
+			if axis >= 0 {
+				return -1
+			}
+			axis = i
+		}
+	}
+	return axis
+}

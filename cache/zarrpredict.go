@@ -18,7 +18,9 @@ import "slices"
 //     box of recent accesses, one chunk beyond on the axes the stride does
 //     not walk, so a sub-region is not overrun sideways.
 //   - Neighbours: the +-1 chunk along each axis, which catches dask's
-//     blocky orders (2x2x2 blocks of a full reduction starting mid-array).
+//     blocky orders (2x2x2 blocks of a full reduction starting mid-array);
+//     once two or more reads lie on one line, only along that line (a
+//     time series' first reads: the chunks beside it are never read).
 //   - Siblings: the same chunk of other arrays of the same grid read
 //     recently (`a - b` reads a/K and b/K back to back).
 //
@@ -129,7 +131,11 @@ func (p *zpredictor) access(array string, grid zgrid, l int64) []zref {
 	}
 	if !steady && p.on(s, zNeighbour) {
 		c := grid.coords(l)
+		line := s.lineAxis()
 		for axis := range c {
+			if line >= 0 && axis != line {
+				continue
+			}
 			for _, d := range []int64{1, -1} {
 				c[axis] += d
 				if c[axis] >= 0 && c[axis] < grid[axis] {
