@@ -3,6 +3,8 @@ package cache
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -296,4 +298,26 @@ func (m *Meta) wholeListing(prefix string) bool {
 	hint := m.listHint
 	m.mu.Unlock()
 	return prefix == "" || (hint != nil && hint(prefix))
+}
+
+// InvalidateTree drops everything cached at or below prefix (a directory
+// renamed through the mount): listings, lookups and walks.
+func (m *Meta) InvalidateTree(prefix string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, w := range slices.Clone(m.walks) {
+		if strings.HasPrefix(w.root, prefix) || strings.HasPrefix(prefix, w.root) {
+			m.abortWalkLocked(w, "tree renamed")
+		}
+	}
+	for _, k := range m.dirs.Keys() {
+		if strings.HasPrefix(k, prefix) {
+			m.dirs.Remove(k)
+		}
+	}
+	for _, k := range m.lookups.Keys() {
+		if strings.HasPrefix(k, prefix) || k+"/" == prefix {
+			m.lookups.Remove(k)
+		}
+	}
 }

@@ -2,6 +2,8 @@ package fs
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -15,7 +17,34 @@ type dirNode struct {
 	gofs.Inode
 	fsys   *filesystem
 	remote *Remote
-	prefix string // "" or ends in "/"
+
+	mu     sync.Mutex
+	prefix string // "" or ends in "/"; a rename changes it; guarded by mu
+}
+
+// dir is the directory's key prefix now.
+func (d *dirNode) dir() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.prefix
+}
+
+// moved gives the node and every node below it their prefix after a
+// rename of the directory from the prefix from to the prefix to.
+func (d *dirNode) moved(from, to string) {
+	d.mu.Lock()
+	d.prefix = to + strings.TrimPrefix(d.prefix, from)
+	d.mu.Unlock()
+	for _, c := range d.Children() {
+		switch n := c.Operations().(type) {
+		case *dirNode:
+			n.moved(from, to)
+		case *fileNode:
+			prefix, name := n.key()
+			prefix = to + strings.TrimPrefix(prefix, from)
+			n.moveTo(prefix, name, prefix+name)
+		}
+	}
 }
 
 var (
@@ -36,7 +65,7 @@ var (
 )
 
 func (d *dirNode) path(name string) string {
-	p := d.remote.Name + ":" + d.prefix
+	p := d.remote.Name + ":" + d.dir()
 	if name != "" {
 		p += name
 	}
@@ -54,11 +83,11 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		ch.Operations().(*fileNode).attr(ctx, &out.Attr)
 		return ch, 0 // being written: not in the store yet
 	}
-	e, err := d.remote.Meta.Lookup(ctx, d.prefix, name)
+	e, err := d.remote.Meta.Lookup(ctx, d.dir(), name)
 	if err != nil {
 		return nil, toErrno(d.fsys.log, "lookup", d.path(name), err)
 	}
-	d.remote.zarr.Found(d.prefix, e) // a Zarr document makes this a store
+	d.remote.zarr.Found(d.dir(), e) // a Zarr document makes this a store
 	return d.childInode(ctx, e, out), 0
 }
 
@@ -66,7 +95,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 // a node's identity (and the kernel's cached pages) survives new lookups.
 func (d *dirNode) childInode(ctx context.Context, e cache.Entry, out *fuse.EntryOut) *gofs.Inode {
 	if e.Dir {
-		key := d.prefix + e.Name + "/"
+		key := d.dir() + e.Name + "/"
 		ino := inoFor(d.remote.Name, key)
 		d.fsys.dirAttr(&out.Attr, ino)
 		d.remote.writableMode(&out.Attr)
@@ -89,13 +118,13 @@ func (d *dirNode) childInode(ctx context.Context, e cache.Entry, out *fuse.Entry
 			return ch
 		}
 	}
-	f := &fileNode{fsys: d.fsys, remote: d.remote, prefix: d.prefix, name: e.Name}
+	f := &fileNode{fsys: d.fsys, remote: d.remote, prefix: d.dir(), name: e.Name}
 	f.setInfo(e.Info)
 	return d.NewInode(ctx, f, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
 }
 
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	return &dirHandle{dir: d, reader: d.remote.Meta.OpenDir(d.prefix)}, 0, 0
+	return &dirHandle{dir: d, reader: d.remote.Meta.OpenDir(d.dir())}, 0, 0
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {

@@ -58,7 +58,7 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	de := &fuse.DirEntry{Name: e.Name, Off: h.off}
 	if e.Dir {
 		de.Mode = syscall.S_IFDIR
-		de.Ino = inoFor(h.dir.remote.Name, h.dir.prefix+e.Name+"/")
+		de.Ino = inoFor(h.dir.remote.Name, h.dir.dir()+e.Name+"/")
 	} else {
 		de.Mode = syscall.S_IFREG
 		de.Ino = inoFor(h.dir.remote.Name, e.Info.Key)
@@ -75,7 +75,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if e.Name != name {
 		return h.dir.Lookup(ctx, name, out)
 	}
-	h.dir.remote.zarr.Found(h.dir.prefix, e)
+	h.dir.remote.zarr.Found(h.dir.dir(), e)
 	return h.dir.childInode(ctx, e, out), 0
 }
 
@@ -85,7 +85,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	h.mu.Lock()
 	if off < h.off {
-		h.reader = h.dir.remote.Meta.OpenDir(h.dir.prefix)
+		h.reader = h.dir.remote.Meta.OpenDir(h.dir.dir())
 		h.pending, h.off, h.done = nil, 0, false
 	}
 	h.mu.Unlock()

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -275,5 +277,53 @@ func waitSpoolEmpty(t *testing.T, dir string) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond) // polling, bounded by the deadline
+	}
+}
+
+// TestRenameDirectory: a small tree moves server-side (objects, nested
+// directories, markers) and shows under its new name at once; a tree of
+// more than maxDirRename objects is refused with EXDEV and left alone.
+func TestRenameDirectory(t *testing.T) {
+	st := memstore.New()
+	files := map[string]string{"a.zarr/.zgroup": "{}", "a.zarr/t/0.0": "x", "a.zarr/t/0.1": "yy", "a.zarr/u/.zarray": "{}"}
+	for k, v := range files {
+		st.Put("b/"+k, []byte(v))
+	}
+	st.Put("b/a.zarr/empty/", nil)
+	for i := range maxDirRename + 1 {
+		st.Put(fmt.Sprintf("b/huge/k%04d", i), []byte("z"))
+	}
+	mnt, _ := writableMount(t, st, 64<<20)
+	p := func(rel string) string { return filepath.Join(mnt, rel) }
+	if _, err := os.ReadDir(p("b/a.zarr/t")); err != nil { // cached listings must not survive
+		t.Fatal(err)
+	}
+	if err := os.Rename(p("b/a.zarr"), p("b/c.zarr")); err != nil {
+		t.Fatalf("rename of a small tree: %v", err)
+	}
+	for k, v := range files {
+		moved := "b/c.zarr/" + strings.TrimPrefix(k, "a.zarr/")
+		if data, _ := stored(t, st, moved); string(data) != v {
+			t.Errorf("%s holds %q, want %q", moved, data, v)
+		}
+		if _, err := st.Stat(t.Context(), "b/"+k); err == nil {
+			t.Errorf("b/%s is still there", k)
+		}
+		got, err := os.ReadFile(p(moved))
+		if err != nil || string(got) != v {
+			t.Errorf("%s through the mount: %q, %v", moved, got, err)
+		}
+	}
+	if fi, err := os.Stat(p("b/c.zarr/empty")); err != nil || !fi.IsDir() {
+		t.Errorf("empty directory after the rename: %v, %v", fi, err)
+	}
+	if _, err := os.Stat(p("b/a.zarr")); !os.IsNotExist(err) {
+		t.Errorf("old name after the rename: %v", err)
+	}
+	if err := os.Rename(p("b/huge"), p("b/huge2")); !errors.Is(err, syscall.EXDEV) {
+		t.Errorf("rename of %d objects: %v, want EXDEV", maxDirRename+1, err)
+	}
+	if _, err := st.Stat(t.Context(), "b/huge/k0000"); err != nil {
+		t.Errorf("refused rename changed the store: %v", err)
 	}
 }

@@ -19,9 +19,8 @@ import (
 // Namespace changes on writable remotes. Directories exist in object
 // stores only as key prefixes: mkdir uploads an empty marker object
 // "dir/" so that an empty directory survives, and rmdir removes it once
-// the directory is empty. Renaming a directory would copy every object
-// below it and is refused with EXDEV (mv then copies and deletes file by
-// file itself).
+// the directory is empty. Renaming a directory copies every object below
+// it (dirrename.go): done for small trees, refused with EXDEV for big ones.
 
 // writableMode adds the owner's write bit on writable remotes, so that the
 // kernel's permission checks let writes through.
@@ -44,8 +43,8 @@ func (d *dirNode) localChild(name string) *gofs.Inode {
 }
 
 func (d *dirNode) create(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
-	key := d.prefix + name
-	n := &fileNode{fsys: d.fsys, remote: d.remote, prefix: d.prefix, name: name}
+	key := d.dir() + name
+	n := &fileNode{fsys: d.fsys, remote: d.remote, prefix: d.dir(), name: name}
 	n.setInfo(backends.ObjectInfo{Key: key, ModTime: time.Now()})
 	ch := d.GetChild(name)
 	if ch == nil || ch.StableAttr().Ino != inoFor(d.remote.Name, key) {
@@ -64,14 +63,14 @@ func (d *dirNode) create(ctx context.Context, name string, out *fuse.EntryOut) (
 }
 
 func (d *dirNode) mkdir(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	if _, err := d.remote.Meta.Lookup(ctx, d.prefix, name); err == nil {
+	if _, err := d.remote.Meta.Lookup(ctx, d.dir(), name); err == nil {
 		return nil, syscall.EEXIST
 	}
-	key := d.prefix + name + "/"
+	key := d.dir() + name + "/"
 	if _, err := d.remote.Writer.Upload(ctx, key, bytes.NewReader(nil), 0, time.Now()); err != nil {
 		return nil, toErrno(d.fsys.log, "mkdir", d.path(name), err)
 	}
-	d.remote.Meta.MadeDir(d.prefix, name) // known empty: no lookups in it
+	d.remote.Meta.MadeDir(d.dir(), name) // known empty: no lookups in it
 	return d.childInode(ctx, cache.Entry{Name: name, Dir: true}, out), 0
 }
 
@@ -85,7 +84,7 @@ func (d *dirNode) entry(ctx context.Context, name string) (cache.Entry, *fileNod
 	if f != nil && f.getLocal() != nil {
 		return cache.Entry{Name: name, Info: f.getInfo()}, f, nil
 	}
-	e, err := d.remote.Meta.Lookup(ctx, d.prefix, name)
+	e, err := d.remote.Meta.Lookup(ctx, d.dir(), name)
 	return e, f, err
 }
 
@@ -111,7 +110,7 @@ func (d *dirNode) unlink(ctx context.Context, name string) syscall.Errno {
 		return toErrno(d.fsys.log, "unlink", d.path(name), err)
 	}
 	d.remote.times.forget(e.Info.Key)
-	d.remote.Meta.Deleted(d.prefix, name)
+	d.remote.Meta.Deleted(d.dir(), name)
 	return 0
 }
 
@@ -123,7 +122,7 @@ func (d *dirNode) rmdir(ctx context.Context, name string) syscall.Errno {
 	if !e.Dir {
 		return syscall.ENOTDIR
 	}
-	key := d.prefix + name + "/"
+	key := d.dir() + name + "/"
 	d.remote.Meta.Invalidate(key, "") // decide on a fresh listing
 	batch, err := d.remote.Meta.OpenDir(key).Next(ctx)
 	if len(batch) > 0 {
@@ -142,7 +141,7 @@ func (d *dirNode) rmdir(ctx context.Context, name string) syscall.Errno {
 	if err := d.remote.Writer.Remove(ctx, key); err != nil {
 		return toErrno(d.fsys.log, "rmdir", d.path(name), err)
 	}
-	d.remote.Meta.Deleted(d.prefix, name)
+	d.remote.Meta.Deleted(d.dir(), name)
 	d.remote.Meta.Invalidate(key, "")
 	return 0
 }
@@ -160,7 +159,7 @@ func (d *dirNode) rename(ctx context.Context, name string, newParent gofs.InodeE
 		return toErrno(d.fsys.log, "rename", d.path(name), err)
 	}
 	if e.Dir {
-		return syscall.EXDEV // see the note at the top
+		return d.renameDir(ctx, name, nd, newName, flags&unix.RENAME_NOREPLACE != 0) // dirrename.go
 	}
 	if t, _, err := nd.entry(ctx, newName); err == nil {
 		switch {
@@ -170,7 +169,7 @@ func (d *dirNode) rename(ctx context.Context, name string, newParent gofs.InodeE
 			return syscall.EISDIR
 		}
 	}
-	dst := nd.prefix + newName
+	dst := nd.dir() + newName
 	var l *localFile
 	if f != nil {
 		l = f.getLocal()
@@ -185,14 +184,14 @@ func (d *dirNode) rename(ctx context.Context, name string, newParent gofs.InodeE
 			// a closed one is uploaded to the new key now, as the
 			// rename (hold.go); an open one only changes its name, and
 			// its close uploads it there.
-			done, errno := f.renameHeld(ctx, l, nd.prefix, newName)
+			done, errno := f.renameHeld(ctx, l, nd.dir(), newName)
 			if errno != 0 {
 				return errno
 			}
 			if !done {
-				f.moveTo(nd.prefix, newName, dst)
+				f.moveTo(nd.dir(), newName, dst)
 			}
-			d.remote.Meta.Deleted(d.prefix, name)
+			d.remote.Meta.Deleted(d.dir(), name)
 			return 0
 		}
 	}
@@ -202,10 +201,10 @@ func (d *dirNode) rename(ctx context.Context, name string, newParent gofs.InodeE
 	}
 	d.remote.times.forget(e.Info.Key)
 	d.remote.times.remember(info)
-	d.remote.Meta.Deleted(d.prefix, name)
-	d.remote.Meta.Put(nd.prefix, cache.Entry{Name: newName, Info: info})
+	d.remote.Meta.Deleted(d.dir(), name)
+	d.remote.Meta.Put(nd.dir(), cache.Entry{Name: newName, Info: info})
 	if f != nil {
-		f.moveTo(nd.prefix, newName, dst)
+		f.moveTo(nd.dir(), newName, dst)
 		f.setInfo(info)
 	}
 	return 0

@@ -171,12 +171,18 @@ func TestWriteNamespace(t *testing.T) {
 			t.Errorf("%d store renames; want 1 (only of the uploaded file)", c["rename"])
 		}
 	})
-	t.Run("rename directory", func(t *testing.T) {
+	t.Run("rename empty directory", func(t *testing.T) {
 		if err := os.Mkdir(p("b/dir"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Rename(p("b/dir"), p("b/dir2")); !errors.Is(err, syscall.EXDEV) {
-			t.Errorf("rename of a directory: %v, want EXDEV", err)
+		if err := os.Rename(p("b/dir"), p("b/dir2")); err != nil {
+			t.Fatalf("rename of an empty directory: %v", err)
+		}
+		if fi, err := os.Stat(p("b/dir2")); err != nil || !fi.IsDir() {
+			t.Errorf("renamed directory: %v, %v", fi, err)
+		}
+		if _, err := st.Stat(t.Context(), "b/dir/"); err == nil {
+			t.Errorf("old marker left")
 		}
 	})
 	t.Run("utimes chmod", func(t *testing.T) {
