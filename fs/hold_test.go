@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/earthmount/earthmount/backends/memstore"
+	"github.com/earthmount/earthmount/cache"
 )
 
 func TestHeldName(t *testing.T) {
@@ -325,5 +326,54 @@ func TestRenameDirectory(t *testing.T) {
 	}
 	if _, err := st.Stat(t.Context(), "b/huge/k0000"); err != nil {
 		t.Errorf("refused rename changed the store: %v", err)
+	}
+}
+
+// TestUnmountUploadsHeldFiles: unmount sends a held file at once rather
+// than leaving it to the timer or the next mount.
+func TestUnmountUploadsHeldFiles(t *testing.T) {
+	requireFUSE(t)
+	st := memstore.New()
+	c, err := cache.New(cache.Options{Budget: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := NewSpool(t.TempDir(), 16<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	srv, err := Mount(dir, Options{
+		Remotes: []Remote{{Name: "mem", Meta: cache.NewMeta(st, cache.MetaOptions{Remote: "mem"}), Source: st, Writer: st}},
+		Single:  true, Cache: c, Spool: sp,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b", ".late.Xy12ab"), []byte("held"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The release that arms the hold follows close asynchronously.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		srv.fsys.held.mu.Lock()
+		n := len(srv.fsys.held.files)
+		srv.fsys.held.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the file was never held")
+		}
+		time.Sleep(5 * time.Millisecond) // polling, bounded by the deadline
+	}
+	if err := srv.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := stored(t, st, "b/.late.Xy12ab"); string(data) != "held" {
+		t.Errorf("stored %q after unmount", data)
 	}
 }
