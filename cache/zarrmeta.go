@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -74,14 +75,21 @@ func gridOf(shape, chunks []int64) (zgrid, error) {
 		return nil, fmt.Errorf("shape %v and chunks %v differ in length", shape, chunks)
 	}
 	g := make(zgrid, len(shape))
+	total := int64(1)
 	for i := range shape {
 		if chunks[i] <= 0 || shape[i] < 0 {
 			return nil, fmt.Errorf("bad shape %v or chunks %v", shape, chunks)
 		}
-		g[i] = (shape[i] + chunks[i] - 1) / chunks[i]
+		g[i] = shape[i]/chunks[i] + min(shape[i]%chunks[i], 1) // ceil, without overflow
 		if g[i] == 0 {
 			g[i] = 1
 		}
+		// Chunk indexes are int64: a grid whose count overflows is a
+		// broken document (found by FuzzZarrMeta).
+		if total > math.MaxInt64/g[i] {
+			return nil, fmt.Errorf("shape %v in chunks %v: too many chunks", shape, chunks)
+		}
+		total *= g[i]
 	}
 	return g, nil
 }
@@ -272,7 +280,11 @@ func (d *zarrJSON) array(path string) (*zarrArray, error) {
 			if inner[i] <= 0 || shard[i]%inner[i] != 0 {
 				return nil, fmt.Errorf("inner chunk %v does not divide shard %v", inner, shard)
 			}
-			n *= shard[i] / inner[i]
+			r := shard[i] / inner[i]
+			if n > math.MaxInt64/32/r { // 16 bytes of index each
+				return nil, fmt.Errorf("shard %v in chunks %v: too many inner chunks", shard, inner)
+			}
+			n *= r
 		}
 		a.shardIndex = 16 * n
 		for _, ic := range c.Config.IndexCodecs {
