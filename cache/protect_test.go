@@ -208,3 +208,44 @@ func TestKeptHeadTail(t *testing.T) {
 		t.Errorf("kept after every reader closed: %d blocks, %d bytes", c.kept.Len(), c.acct.kept)
 	}
 }
+
+// TestSmallBlockReadAhead: a reader of 128 KiB blocks (a NetCDF file,
+// opened with direct I/O) fetches ahead only the piece that follows a
+// full 1 MiB FUSE read, never past a shorter one, until it has read a
+// whole chunk of the cache in one run.
+func TestSmallBlockReadAhead(t *testing.T) {
+	const cs = 8 << 20
+	tests := []struct {
+		name  string
+		reads [][2]int64 // offset, length
+		want  []int
+	}{
+		{"one 4.15 MB pread in 1 MiB pieces", [][2]int64{{0, 1 << 20}, {1 << 20, 1 << 20}, {2 << 20, 1 << 20}, {3 << 20, 1 << 20}, {4 << 20, 150 << 10}},
+			[]int{8, 8, 8, 8, 0}},
+		{"small metadata reads", [][2]int64{{0, 8}, {8, 16}, {48, 512}, {4096, 4096}}, []int{0, 0, 0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPattern(hdfBlockSize, cs)
+			var got []int
+			for _, r := range tt.reads {
+				got = append(got, p.observe(r[0], r[1]))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("windows = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	c := newTestCache(t, Options{Budget: 64 << 20, ChunkSize: cs})
+	for _, tt := range []struct {
+		key    string
+		size   int64
+		direct bool
+	}{{"d/x.nc", 4 * cs, true}, {"d/x.nc", cs, false}, {"d/x.bin", 4 * cs, false}} {
+		r := c.Open(nil, "mem", backends.ObjectInfo{Key: tt.key, Size: tt.size, Version: "v"})
+		if r.Direct() != tt.direct {
+			t.Errorf("%s of %d bytes: Direct() = %v, want %v", tt.key, tt.size, r.Direct(), tt.direct)
+		}
+		r.Close()
+	}
+}

@@ -33,10 +33,13 @@ type pattern struct {
 	chunk  int64 // chunk where the window last grew
 }
 
-// Readers of small blocks (NetCDF/HDF5) get no read-ahead until their run
-// passes one chunk of the cache: HDF5 reads one compressed chunk per
-// pread, which the kernel splits into 1 MiB reads and reads ahead of
-// itself; a window grown on those would fetch past every chunk read.
+// Readers of small blocks (NetCDF/HDF5) get no read-ahead window until
+// their run passes one chunk of the cache: HDF5 reads one compressed chunk
+// per pread, which direct I/O splits into 1 MiB FUSE reads; a window grown
+// on those would fetch past every chunk read. Only the piece after a full
+// 1 MiB piece is fetched ahead (observe).
+const fusePiece = 1 << 20 // fs's max FUSE read (MountOptions.MaxWrite)
+
 func newPattern(block, chunkSize int64) pattern {
 	return pattern{cs: block, tol: max(block, chunkSize), chunk: -1}
 }
@@ -58,8 +61,18 @@ func (p *pattern) observe(off, n int64) int {
 	}
 	p.run += n
 	p.next = max(p.next, off+n)
-	if p.random() || p.run <= p.tol-p.cs {
+	if p.random() {
 		p.window = 0
+		return 0
+	}
+	if p.run <= p.tol-p.cs {
+		// Small blocks, short run: a read of a full FUSE request is a
+		// piece of a larger pread (direct I/O splits them), whose next
+		// piece follows at once: fetch that, no more.
+		p.window = 0
+		if n >= fusePiece {
+			return int((n + p.cs - 1) / p.cs)
+		}
 		return 0
 	}
 	switch {

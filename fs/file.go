@@ -117,6 +117,12 @@ func (f *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		info:   info,
 		reader: f.fsys.opts.Cache.Open(f.remote.Source, f.remote.Name, info),
 	}
+	if h.reader.Direct() && f.fsys.directMmap.Load() {
+		// NetCDF/HDF5: reads reach the cache exactly as the program
+		// makes them, without the kernel's read-ahead past each chunk
+		// (cache.Reader.Direct); the blocks stay cached in the cache.
+		fuseFlags = fuse.FOPEN_DIRECT_IO
+	}
 	// The first block (a small file whole) and, for NetCDF/HDF5, the last
 	// one are fetched now, in parallel, rather than one round trip each
 	// as the reads arrive (not when the kernel keeps the pages: it may

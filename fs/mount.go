@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,6 +24,9 @@ type filesystem struct {
 	started time.Time
 	ctx     context.Context // owns background uploads (hold.go)
 	held    holds           // uploads waiting for a rename
+	// directMmap: the kernel maps files opened with direct I/O, so
+	// NetCDF/HDF5 files may be (file.go).
+	directMmap atomic.Bool
 }
 
 // Server is a mounted filesystem.
@@ -122,6 +126,11 @@ func Mount(dir string, opts Options) (*Server, error) {
 		EnableLocks:          false,
 		DisableXAttrs:        false,
 		IgnoreSecurityLabels: true,
+		// NetCDF/HDF5 files are opened with direct I/O (file.go); this
+		// lets programs still mmap them (xarray's scipy engine maps
+		// NetCDF-3 files). Kernels before 6.6 do not offer it; then
+		// those files keep the page cache.
+		ExtraCapabilities: fuse.CAP_DIRECT_IO_ALLOW_MMAP,
 	}
 	// Kernel caches (measurements in zarr-access.md §2.1 and §4):
 	//   - Negative entries live NegativeTTL (30 s): zarr stats every chunk
@@ -158,6 +167,7 @@ func Mount(dir string, opts Options) (*Server, error) {
 	if err := server.WaitMount(); err != nil {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
+	fsys.directMmap.Store(server.KernelSettings().Flags64()&fuse.CAP_DIRECT_IO_ALLOW_MMAP != 0)
 	setKernelReadAhead(dir, kernelReadAheadKiB, opts.Logger)
 	return &Server{srv: server, dir: dir, fsys: fsys}, nil
 }
