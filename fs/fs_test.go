@@ -227,8 +227,8 @@ func TestKernelReadAheadRaised(t *testing.T) {
 	}
 	major, minor := (st.Dev>>8)&0xfff, (st.Dev&0xff)|((st.Dev>>12)&0xfff00)
 	b, err := os.ReadFile("/sys/class/bdi/" + itoa2(major) + ":" + itoa2(minor) + "/read_ahead_kb")
-	if err != nil || strings.TrimSpace(string(b)) != "2048" {
-		t.Errorf("read_ahead_kb = %q, %v; want 2048", b, err)
+	if want := strconv.Itoa(kernelReadAheadKiB); err != nil || strings.TrimSpace(string(b)) != want {
+		t.Errorf("read_ahead_kb = %q, %v; want %s", b, err, want)
 	}
 }
 
