@@ -1,23 +1,25 @@
 package integration
 
 import (
-	"io/fs"
-	"os"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/earthmount/earthmount/integration/faultproxy"
 	"github.com/earthmount/earthmount/integration/testenv"
 )
 
-// TestFaultsSwift copies a ~64 MiB tree with cp -r and rsync -a from the
-// real Swift (SAIO, tempauth) through a faultproxy that fails 10% of the
-// storage requests in the retryable ways and with 401. The login itself
-// goes straight to Swift. A 401 drops the token and logs in again; random
-// 401s must not trip auth.Cached's guard against a storage that refuses
-// every fresh token (it counts only tokens refused before any success).
+// TestFaultsSwift copies the fault tree (2 GiB, or EARTHMOUNT_FAULT_TREE)
+// with cp -r and rsync -a from the real Swift (SAIO, tempauth) through a
+// faultproxy that fails 10% of the storage requests in the retryable ways
+// and with 401. The login itself goes straight to Swift. A 401 drops the
+// token and logs in again; random 401s must not trip auth.Cached's guard
+// against a storage that refuses every fresh token (it counts only tokens
+// refused before any success).
 func TestFaultsSwift(t *testing.T) {
 	h := newHarness(t)
 	sw := startSwift(t)
@@ -26,20 +28,15 @@ func TestFaultsSwift(t *testing.T) {
 	need(t, err)
 	const container = "faults"
 	need(t, testenv.CreateContainer(ctx, client, container))
-	src := t.TempDir()
-	writeFaultTree(t, src)
-	need(t, filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		_, err = testenv.PutSwift(ctx, client, container, filepath.ToSlash(rel), data)
-		return err
-	}))
+	start := time.Now()
+	tree, size := faultTreeSpec(faultTreeSize(t))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for rel, n := range tree {
+		g.Go(func() error { return testenv.PutSwiftStream(gctx, client, container, rel, testenv.Content(rel, n), n) })
+	}
+	need(t, g.Wait())
+	t.Logf("tree of %d MiB uploaded in %v", size>>20, time.Since(start).Round(time.Millisecond))
 
 	upstream, account := splitStorageURL(t, client.Endpoint)
 	p, err := faultproxy.Start(faultproxy.Options{Upstream: upstream, Rate: faultRate, Stall: time.Second, Seed: 7,
@@ -53,8 +50,8 @@ func TestFaultsSwift(t *testing.T) {
 		name string
 		copy func(t *testing.T, root, dst string)
 	}{
-		{"cp -r", func(t *testing.T, root, dst string) { run(t, 5*time.Minute, "cp", "-r", root+"/.", dst) }},
-		{"rsync -a", func(t *testing.T, root, dst string) { run(t, 5*time.Minute, "rsync", "-a", root+"/", dst+"/") }},
+		{"cp -r", func(t *testing.T, root, dst string) { run(t, 10*time.Minute, "cp", "-r", root+"/.", dst) }},
+		{"rsync -a", func(t *testing.T, root, dst string) { run(t, 10*time.Minute, "rsync", "-a", root+"/", dst+"/") }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfgPath := filepath.Join(t.TempDir(), "config.yaml")
@@ -64,15 +61,16 @@ func TestFaultsSwift(t *testing.T) {
 			start := time.Now()
 			dst := t.TempDir()
 			c.copy(t, filepath.Join(m.Dir, "eosc", container), dst)
-			compareTrees(t, src, dst)
-			wall := time.Since(start)
+			compareGenerated(t, dst, tree)
+			wall := time.Since(start) // copy and check, as for S3
 			after := p.Stats()
 			result := "identical"
 			if t.Failed() {
 				result = "FAILED"
 			}
-			logClosingNote(t, c.name+" (Swift, 10% faults)", after.Requests-before.Requests, after.Faulted()-before.Faulted(),
-				wall, result, peakRSS(m.PID()), strings.Count(readLog(m.LogPath()), "level=WARN"))
+			logClosingNote(t, fmt.Sprintf("%s (Swift, %d MiB tree, 10%% faults incl. 401)", c.name, size>>20), after.Requests-before.Requests,
+				after.Faulted()-before.Faulted(), wall, result, peakRSS(m.PID()), strings.Count(readLog(m.LogPath()), "level=WARN"))
+			t.Logf("401s injected: %d", after.Faults[faultproxy.Unauth401]-before.Faults[faultproxy.Unauth401])
 		})
 	}
 }

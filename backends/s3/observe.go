@@ -1,11 +1,13 @@
 package s3
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 )
 
 // observe puts cfg's metrics hooks around the client's HTTP exchanges and
@@ -41,6 +43,18 @@ type countingRetryer struct {
 func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
 	r.on("request")
 	return r.Retryer.RetryDelay(attempt, err)
+}
+
+// brokenBody makes a response that came with a 200 but whose body could
+// not be decoded (a listing cut short, or truncated yet well framed)
+// retryable: the SDK does not retry deserialization errors, and this one
+// is a broken transfer, not a server's answer.
+func brokenBody(err error) aws.Ternary {
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
 }
 
 // retried returns the hook for resume.Options.OnRetry.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,7 +107,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		o.DisableLogOutputChecksumValidationSkipped = true
-		o.Retryer = retry.NewStandard(func(ro *retry.StandardOptions) { ro.MaxAttempts = cfg.MaxAttempts })
+		o.Retryer = retry.NewStandard(func(ro *retry.StandardOptions) {
+			ro.MaxAttempts = cfg.MaxAttempts
+			ro.Retryables = append(slices.Clone(ro.Retryables), retry.IsErrorRetryableFunc(brokenBody))
+		})
 		if cfg.HTTPClient != nil {
 			o.HTTPClient = cfg.HTTPClient
 		}
