@@ -321,3 +321,29 @@ func (m *Meta) InvalidateTree(prefix string) {
 		}
 	}
 }
+
+// Following returns up to n file entries that come after name in the
+// cached listing of prefix (none when it is not cached): what a program
+// walking the directory in listing order (rsync, cp -r) asks for next.
+func (m *Meta) Following(prefix, name string, n int) []Entry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.cachedListingLocked(prefix)
+	if l == nil {
+		return nil
+	}
+	i, ok := l.index[name]
+	if !ok {
+		return nil
+	}
+	var out []Entry
+	for _, e := range l.entries[i+1:] {
+		if len(out) == n {
+			break
+		}
+		if !e.Dir {
+			out = append(out, e)
+		}
+	}
+	return out
+}

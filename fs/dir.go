@@ -106,7 +106,7 @@ func (d *dirNode) childInode(ctx context.Context, e cache.Entry, out *fuse.Entry
 		return d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino})
 	}
 	ino := inoFor(d.remote.Name, e.Info.Key)
-	e.Info = d.remote.entryModTime(ctx, e)
+	e.Info = d.remote.entryModTime(ctx, d.dir(), e)
 	d.fsys.fileAttr(&out.Attr, ino, e.Info)
 	d.remote.writableMode(&out.Attr)
 	if ch := d.GetChild(e.Name); ch != nil && ch.StableAttr().Ino == ino {

@@ -67,7 +67,7 @@ func (f *fileNode) refresh(ctx context.Context) (backends.ObjectInfo, error) {
 	if e.Dir {
 		return f.getInfo(), backends.ErrStale
 	}
-	info := f.remote.entryModTime(ctx, e)
+	info := f.remote.entryModTime(ctx, prefix, e)
 	f.setInfo(info)
 	return info, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -375,5 +376,64 @@ func TestUnmountUploadsHeldFiles(t *testing.T) {
 	}
 	if data, _ := stored(t, st, "b/.late.Xy12ab"); string(data) != "held" {
 		t.Errorf("stored %q after unmount", data)
+	}
+}
+
+// TestLookupsReadModTimesAhead: on a fresh mount, rsync's lstat of every
+// file of a Zarr array (listed whole) reads the mtime metadata of the next
+// files in parallel, not one Stat per lstat.
+func TestLookupsReadModTimesAhead(t *testing.T) {
+	st := memstore.New()
+	const n = 200
+	mtime := time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)
+	st.Put("b/s.zarr/.zgroup", []byte(`{"zarr_format": 2}`))
+	st.Put("b/s.zarr/t/.zarray", []byte(`{"zarr_format": 2, "shape": [200], "chunks": [1], "dtype": "<f8", "compressor": null, "fill_value": 0, "order": "C", "filters": null}`))
+	var keys []string
+	for i := range n {
+		key := fmt.Sprintf("b/s.zarr/t/%d", i)
+		keys = append(keys, key)
+		st.Put(key, []byte("x"))
+		if _, err := st.SetModTime(t.Context(), key, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(keys)
+	var mu sync.Mutex
+	inflight, peak := 0, 0
+	st.Hook = func(ctx context.Context, op, key string) error {
+		if op == "stat" && strings.HasPrefix(key, "b/s.zarr/t/") {
+			mu.Lock()
+			inflight++
+			peak = max(peak, inflight)
+			mu.Unlock()
+			time.Sleep(2 * time.Millisecond) // a round trip, so that Stats overlap when sent together
+			mu.Lock()
+			inflight--
+			mu.Unlock()
+		}
+		return nil
+	}
+	mnt, _ := writableMount(t, st, 64<<20)
+	for _, p := range []string{"b/s.zarr", "b/s.zarr/.zgroup", "b/s.zarr/t", "b/s.zarr/t/.zarray"} {
+		if _, err := os.Lstat(filepath.Join(mnt, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.ResetCounts()
+	for _, k := range keys {
+		fi, err := os.Lstat(filepath.Join(mnt, k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fi.ModTime().Equal(mtime) {
+			t.Errorf("%s: mtime %v, want %v", k, fi.ModTime(), mtime)
+		}
+	}
+	c := st.Counts()
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("requests %v, at most %d Stats in flight", c, peak)
+	if c["stat"] > n+2 || peak < 4 {
+		t.Errorf("requests %v with at most %d Stats in flight; want one Stat per file, in parallel", c, peak)
 	}
 }

@@ -72,15 +72,36 @@ func (r *Remote) fixModTime(ctx context.Context, info backends.ObjectInfo) backe
 	return info
 }
 
-// entryModTime is fixModTime for an entry of cache.Meta: an entry a Stat
-// found carries the mtime metadata already (lookups of names not listed,
-// as rsync's of every file on a fresh mount), so it costs no second Stat.
-func (r *Remote) entryModTime(ctx context.Context, e cache.Entry) backends.ObjectInfo {
-	if e.Stat && r.times != nil && e.Info.Version != "" {
+// entryModTime is fixModTime for the entry e of the directory prefix: an
+// entry a Stat found carries the mtime metadata already (a lookup of a
+// name not listed), so it costs no second Stat. One found in a listing
+// that is not known yet brings the next files of the listing along
+// (prefetchModTimes): rsync looks up a directory's files in listing order,
+// and on a fresh mount would otherwise wait for one Stat per file.
+func (r *Remote) entryModTime(ctx context.Context, prefix string, e cache.Entry) backends.ObjectInfo {
+	if r.Writer == nil || r.times == nil {
+		return e.Info
+	}
+	if e.Stat && e.Info.Version != "" {
 		r.times.remember(e.Info)
 		return e.Info
 	}
+	if !r.knownModTime(e.Info) {
+		batch := append([]cache.Entry{e}, r.Meta.Following(prefix, e.Name, modTimeAhead)...)
+		r.prefetchModTimes(ctx, batch)
+	}
 	return r.fixModTime(ctx, e.Info)
+}
+
+// modTimeAhead is how many following files a lookup's mtime miss reads.
+const modTimeAhead = 63
+
+// knownModTime reports whether the mtime of info's version is known.
+func (r *Remote) knownModTime(info backends.ObjectInfo) bool {
+	r.times.mu.Lock()
+	defer r.times.mu.Unlock()
+	known, ok := r.times.lru.Get(info.Key)
+	return ok && known.Version == info.Version && info.Version != ""
 }
 
 // modTimeParallel bounds the Stats of one listing batch in flight.
