@@ -91,7 +91,7 @@ func (f *fileNode) hold(l *localFile) bool {
 		return false // upload reports or skips these at once
 	}
 	l.held = true
-	if err := l.spool.keep(l.f.Name(), f.remote.Name, prefix+name, l.mtime, false); err != nil {
+	if err := l.spool.keep(l.f, f.remote.Name, prefix+name, l.mtime, false); err != nil {
 		f.fsys.log.Warn("cannot record where a spool file goes", "spool_file", l.f.Name(), "err", err)
 	}
 	return true

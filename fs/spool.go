@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/earthmount/earthmount/backends"
 )
@@ -22,6 +25,8 @@ import (
 type Spool struct {
 	dir   string
 	limit int64
+
+	sidecars atomic.Bool // records are sidecar files: the filesystem has no user xattrs
 
 	mu   sync.Mutex
 	used int64 // guarded by mu
@@ -54,8 +59,11 @@ type Leftover struct {
 	Partial bool
 }
 
-// target is the sidecar ".target" file of a spool file whose upload
-// failed: where it goes, so that a later mount can resume it.
+// target is the record of where a spool file goes, so that a later mount
+// can resume or name it: the extended attribute user.earthmount.target of
+// the spool file (no second file to create and delete per upload), or,
+// where the spool's filesystem has no user xattrs, a sidecar file
+// "<spool file>.target".
 type target struct {
 	Remote  string    `json:"remote"`
 	Key     string    `json:"key"`
@@ -63,22 +71,60 @@ type target struct {
 	Partial bool      `json:"partial,omitempty"`
 }
 
-const targetSuffix = ".target"
+const (
+	targetSuffix = ".target"
+	targetXattr  = "user.earthmount.target"
+)
 
-// keep records where the spool file at path goes: partial while it is
-// being written (from its creation to its close), complete from its first
+// keep records where the spool file f goes: partial while it is being
+// written (from its creation to its close), complete from its first
 // upload attempt on.
-func (s *Spool) keep(path, remote, key string, mtime time.Time, partial bool) error {
+func (s *Spool) keep(f *os.File, remote, key string, mtime time.Time, partial bool) error {
 	b, err := json.Marshal(target{Remote: remote, Key: key, MTime: mtime, Partial: partial})
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path+targetSuffix, b, 0o600)
+	if !s.sidecars.Load() {
+		err := unix.Fsetxattr(int(f.Fd()), targetXattr, b, 0)
+		if err == nil || !errors.Is(err, unix.ENOTSUP) {
+			return err
+		}
+		s.sidecars.Store(true) // this filesystem keeps no user xattrs
+	}
+	return os.WriteFile(f.Name()+targetSuffix, b, 0o600)
 }
 
-// forget removes the record of where path goes, if any.
+// unkeep drops the record of f after its upload: if the file is written
+// again and earthmount dies meanwhile, the next mount must not upload it.
+func (s *Spool) unkeep(f *os.File) {
+	if s.sidecars.Load() {
+		_ = os.Remove(f.Name() + targetSuffix)
+		return
+	}
+	_ = unix.Fremovexattr(int(f.Fd()), targetXattr)
+}
+
+// forget removes the sidecar record of the spool file path, if any.
 func (s *Spool) forget(path string) {
-	_ = os.Remove(path + targetSuffix) // usually there is none
+	if s.sidecars.Load() {
+		_ = os.Remove(path + targetSuffix)
+	}
+}
+
+// record reads the record of the spool file path: its xattr, else its
+// sidecar (also what earlier versions wrote).
+func record(path string) (target, bool) {
+	var t target
+	buf := make([]byte, 4096)
+	n, err := unix.Getxattr(path, targetXattr, buf)
+	if err == nil && json.Unmarshal(buf[:n], &t) == nil {
+		return t, true
+	}
+	b, err := os.ReadFile(path + targetSuffix)
+	if err == nil && json.Unmarshal(b, &t) == nil {
+		return t, true
+	}
+	return target{}, false
 }
 
 // Leftovers lists the files left by earlier mounts.
@@ -93,11 +139,8 @@ func (s *Spool) Leftovers() ([]Leftover, error) {
 			continue
 		}
 		l := Leftover{Path: filepath.Join(s.dir, e.Name())}
-		if b, err := os.ReadFile(l.Path + targetSuffix); err == nil {
-			var t target
-			if json.Unmarshal(b, &t) == nil {
-				l.Remote, l.Key, l.MTime, l.Partial = t.Remote, t.Key, t.MTime, t.Partial
-			}
+		if t, ok := record(l.Path); ok {
+			l.Remote, l.Key, l.MTime, l.Partial = t.Remote, t.Key, t.MTime, t.Partial
 		}
 		out = append(out, l)
 	}

@@ -133,7 +133,7 @@ func (f *fileNode) openLocal(ctx context.Context, flags uint32, writing bool) (g
 		}
 		// Named now, so that a restart after a crash can tell the user
 		// which file this was (it is not uploaded: it may be incomplete).
-		if err := l.spool.keep(l.f.Name(), f.remote.Name, f.info.Key, l.mtime, true); err != nil {
+		if err := l.spool.keep(l.f, f.remote.Name, f.info.Key, l.mtime, true); err != nil {
 			f.fsys.log.Warn("cannot record where a spool file goes", "spool_file", l.f.Name(), "err", err)
 		}
 		l.mu.Unlock()
@@ -190,7 +190,7 @@ func (f *fileNode) upload(ctx context.Context, l *localFile, prefix, name string
 	}
 	// Recorded before the upload: if this process dies during it, the
 	// next mount resumes it.
-	if kerr := l.spool.keep(l.f.Name(), f.remote.Name, prefix+name, l.mtime, false); kerr != nil {
+	if kerr := l.spool.keep(l.f, f.remote.Name, prefix+name, l.mtime, false); kerr != nil {
 		f.fsys.log.Warn("cannot record where a spool file goes", "spool_file", l.f.Name(), "err", kerr)
 	}
 	info, err := f.remote.Writer.Upload(ctx, prefix+name, l.f, l.size, l.mtime)
@@ -202,7 +202,7 @@ func (f *fileNode) upload(ctx context.Context, l *localFile, prefix, name string
 		return syscall.EIO
 	}
 	l.dirty, l.uploaded, l.held = false, true, false
-	l.spool.forget(l.f.Name())
+	l.spool.unkeep(l.f)
 	f.uploaded(prefix, name, info)
 	return 0
 }

@@ -1,0 +1,52 @@
+package fs
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+// TestSpoolRecords: a spool file's record (an xattr, or a sidecar file
+// where the filesystem keeps no user xattrs) names its remote, key, mtime
+// and whether it is partial, and unkeep drops it.
+func TestSpoolRecords(t *testing.T) {
+	for _, sidecars := range []bool{false, true} {
+		name := "xattr"
+		if sidecars {
+			name = "sidecar"
+		}
+		t.Run(name, func(t *testing.T) {
+			sp, err := NewSpool(t.TempDir(), 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp.sidecars.Store(sidecars)
+			f, err := sp.create()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			mtime := time.Unix(1_700_000_000, 9).UTC()
+			if err := sp.keep(f, "rw", "b/k", mtime, true); err != nil {
+				if !sidecars {
+					t.Skipf("no user xattrs here: %v", err)
+				}
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(f.Name() + targetSuffix); (err == nil) != sidecars {
+				t.Errorf("sidecar file present: %v, want %v", err == nil, sidecars)
+			}
+			left, err := sp.Leftovers()
+			if err != nil || len(left) != 1 {
+				t.Fatalf("Leftovers = %+v, %v", left, err)
+			}
+			if l := left[0]; l.Remote != "rw" || l.Key != "b/k" || !l.MTime.Equal(mtime) || !l.Partial || l.Path != f.Name() {
+				t.Errorf("leftover %+v", l)
+			}
+			sp.unkeep(f)
+			if left, _ := sp.Leftovers(); len(left) != 1 || left[0].Key != "" {
+				t.Errorf("after unkeep: %+v, want one file without a record", left)
+			}
+		})
+	}
+}
