@@ -26,9 +26,9 @@ import (
 // Transport limits. A wrong endpoint must fail within seconds, and the
 // chunk cache issues many ranged GETs to one host in parallel.
 const (
-	dialTimeout           = 10 * time.Second
-	tlsHandshakeTimeout   = 10 * time.Second
-	responseHeaderTimeout = 30 * time.Second
+	dialTimeout           = 5 * time.Second
+	tlsHandshakeTimeout   = 5 * time.Second
+	responseHeaderTimeout = 15 * time.Second
 	idleConnTimeout       = 90 * time.Second
 	maxIdleConnsPerHost   = 128
 )

@@ -5,10 +5,12 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // loadCABundle reads a remote's ca_bundle: a PEM file whose certificates
@@ -58,10 +60,20 @@ func loadCABundle(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// tlsTransport is http.DefaultTransport's settings with pool as the
-// trusted roots (nil: the system's). Verification is never turned off.
+// Connection limits of the swift, identity and ICOS transports: an
+// endpoint that drops packets fails an attempt within seconds.
+const (
+	dialTimeout         = 5 * time.Second
+	tlsHandshakeTimeout = 5 * time.Second
+)
+
+// tlsTransport is http.DefaultTransport's settings with short dial and
+// handshake timeouts and pool as the trusted roots (nil: the system's).
+// Verification is never turned off.
 func tlsTransport(pool *x509.CertPool) *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.TLSHandshakeTimeout = tlsHandshakeTimeout
 	if pool != nil {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}

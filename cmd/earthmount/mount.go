@@ -161,7 +161,7 @@ func runMount(ctx context.Context, e *env, f mountFlags, args []string) error {
 			return err
 		}
 		log.Debug("remote ready", "remote", r.Name, "endpoint", r.Endpoint(), "credentials", st.credentials)
-		store := st.store
+		store := withDeadline(r.Type, st.store)
 		if met != nil {
 			store = met.wrap(r.Name, r.Type, store)
 			if st.logins != nil {

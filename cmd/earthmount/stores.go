@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/earthmount/earthmount/backends"
 	"github.com/earthmount/earthmount/backends/s3"
@@ -64,4 +66,53 @@ func newObservedStore(ctx context.Context, r *config.Remote, log *slog.Logger, m
 	default:
 		return nil, fmt.Errorf("remote %s: unknown type %q", r.Name, r.Type)
 	}
+}
+
+// opDeadline bounds one listing page or stat of an s3 or swift remote,
+// retries included: a server that takes connections and never answers
+// gives EIO after this long, not after every attempt's full timeout.
+// ICOS is left alone: its quota backoff may rightly wait longer.
+const opDeadline = 30 * time.Second
+
+// withDeadline puts opDeadline on the metadata operations of an s3 or
+// swift store.
+func withDeadline(typ string, st backends.Store) backends.Store {
+	if typ != "s3" && typ != "swift" {
+		return st
+	}
+	return &deadlineStore{Store: st, d: opDeadline}
+}
+
+type deadlineStore struct {
+	backends.Store
+	d time.Duration
+}
+
+func (s *deadlineStore) List(ctx context.Context, req backends.ListRequest) (backends.ListPage, error) {
+	dctx, cancel := context.WithTimeout(ctx, s.d)
+	defer cancel()
+	p, err := s.Store.List(dctx, req)
+	return p, s.timedOut(ctx, dctx, err)
+}
+
+func (s *deadlineStore) Stat(ctx context.Context, key string) (backends.ObjectInfo, error) {
+	dctx, cancel := context.WithTimeout(ctx, s.d)
+	defer cancel()
+	info, err := s.Store.Stat(dctx, key)
+	return info, s.timedOut(ctx, dctx, err)
+}
+
+// timedOut turns the deadline's own expiry into ErrUnavailable (EIO, with
+// a message), leaving the caller's cancellation as it is.
+func (s *deadlineStore) timedOut(ctx, dctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || !errors.Is(dctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return backends.Kind(backends.ErrUnavailable, fmt.Errorf("no answer within %v, retries included: %w", s.d, err))
+}
+
+// LookupOnly passes the optional interface on.
+func (s *deadlineStore) LookupOnly(prefix string) bool {
+	lo, ok := s.Store.(interface{ LookupOnly(string) bool })
+	return ok && lo.LookupOnly(prefix)
 }

@@ -122,7 +122,8 @@ type swiftSession struct {
 func newSwiftSession(cached *auth.Cached, storageURL string, roots *x509.CertPool) *swiftSession {
 	tr := tlsTransport(roots)
 	tr.MaxIdleConnsPerHost = 64 // many parallel ranged GETs to one host
-	tr.ResponseHeaderTimeout = time.Minute
+	// A hung server costs this per attempt; opDeadline bounds the sum.
+	tr.ResponseHeaderTimeout = 15 * time.Second
 	p := &gophercloud.ProviderClient{HTTPClient: http.Client{Transport: acceptTransport{next: tr, cached: cached}}}
 	p.UseTokenLock()
 	p.UserAgent.Prepend("earthmount/" + version)
