@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,8 @@ type Spool struct {
 	sidecars atomic.Bool // records are sidecar files: the filesystem has no user xattrs
 
 	mu   sync.Mutex
-	used int64 // guarded by mu
+	used int64      // guarded by mu
+	idle []*os.File // emptied spool files to reuse; guarded by mu
 }
 
 // NewSpool makes dir (0700) and returns a spool capped at limit bytes.
@@ -139,7 +141,12 @@ func (s *Spool) Leftovers() ([]Leftover, error) {
 			continue
 		}
 		l := Leftover{Path: filepath.Join(s.dir, e.Name())}
-		if t, ok := record(l.Path); ok {
+		t, ok := record(l.Path)
+		if fi, err := e.Info(); !ok && err == nil && fi.Size() == 0 {
+			_ = os.Remove(l.Path) // a recycled file, empty (create)
+			continue
+		}
+		if ok {
 			l.Remote, l.Key, l.MTime, l.Partial = t.Remote, t.Key, t.MTime, t.Partial
 		}
 		out = append(out, l)
@@ -167,8 +174,38 @@ func (s *Spool) Resume(ctx context.Context, l Leftover, w backends.Writer) (back
 }
 
 // create makes a new, empty spool file.
+// create returns an empty spool file: a recycled one, else a new one.
 func (s *Spool) create() (*os.File, error) {
+	s.mu.Lock()
+	if n := len(s.idle); n > 0 {
+		f := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		s.mu.Unlock()
+		return f, nil
+	}
+	s.mu.Unlock()
 	return os.CreateTemp(s.dir, "upload-*")
+}
+
+// maxFree bounds the emptied spool files kept for reuse.
+const maxFree = 16
+
+// recycle empties a spool file whose content is done with and keeps it
+// for the next file written: cheaper than removing it and creating
+// another (cp -r of small files creates one per file). Its record must be
+// gone already.
+func (s *Spool) recycle(f *os.File) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.idle) < maxFree && f.Truncate(0) == nil && seekStart(f) == nil {
+		s.idle = append(s.idle, f)
+		return
+	}
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+	if s.sidecars.Load() {
+		_ = os.Remove(f.Name() + targetSuffix)
+	}
 }
 
 // reserve accounts for n more bytes, or fails with ENOSPC when the spool
@@ -199,3 +236,9 @@ func (s *Spool) free() int64 {
 
 // errNoSpace tells whether err is the spool (or its disk) being full.
 func errNoSpace(err error) bool { return errors.Is(err, syscall.ENOSPC) }
+
+// seekStart rewinds f: writers at the file offset start at 0 again.
+func seekStart(f *os.File) error {
+	_, err := f.Seek(0, io.SeekStart)
+	return err
+}

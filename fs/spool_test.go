@@ -26,6 +26,9 @@ func TestSpoolRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
+			if _, err := f.WriteString("content"); err != nil {
+				t.Fatal(err)
+			}
 			mtime := time.Unix(1_700_000_000, 9).UTC()
 			if err := sp.keep(f, "rw", "b/k", mtime, true); err != nil {
 				if !sidecars {
@@ -48,5 +51,40 @@ func TestSpoolRecords(t *testing.T) {
 				t.Errorf("after unkeep: %+v, want one file without a record", left)
 			}
 		})
+	}
+}
+
+// TestSpoolRecyclesFiles: an emptied spool file is reused by the next
+// create, and an empty file without a record (left by a crash) is removed
+// by Leftovers rather than reported.
+func TestSpoolRecyclesFiles(t *testing.T) {
+	sp, err := NewSpool(t.TempDir(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := sp.create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("done"); err != nil {
+		t.Fatal(err)
+	}
+	sp.recycle(f)
+	g, err := sp.create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Name() != f.Name() {
+		t.Errorf("create made %s, want the recycled %s", g.Name(), f.Name())
+	}
+	if fi, err := g.Stat(); err != nil || fi.Size() != 0 {
+		t.Errorf("recycled file: %v, %v; want empty", fi, err)
+	}
+	left, err := sp.Leftovers()
+	if err != nil || len(left) != 0 {
+		t.Errorf("Leftovers = %+v, %v; want none", left, err)
+	}
+	if _, err := os.Stat(g.Name()); !os.IsNotExist(err) {
+		t.Errorf("empty unrecorded file not removed: %v", err)
 	}
 }

@@ -99,9 +99,7 @@ func TestWriteNewAndOverwrite(t *testing.T) {
 	if got := names(t, filepath.Join(mnt, "b")); !equal(got, []string{"empty", "new.txt", "old", "sub/"}) {
 		t.Errorf("listing after writes = %v", got)
 	}
-	if left, _ := os.ReadDir(spool); len(left) != 0 {
-		t.Errorf("spool keeps %d files after successful uploads", len(left))
-	}
+	waitSpoolEmpty(t, spool)
 }
 
 func TestWriteNamespace(t *testing.T) {

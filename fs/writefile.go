@@ -65,9 +65,8 @@ func (l *localFile) truncateLocked(size int64) error {
 func (l *localFile) discardLocked() {
 	l.spool.release(l.size)
 	l.size = 0
-	_ = l.f.Close()
-	_ = os.Remove(l.f.Name())
-	l.spool.forget(l.f.Name())
+	l.spool.unkeep(l.f)
+	l.spool.recycle(l.f)
 }
 
 // getLocal returns the staged content while the node is being written.
@@ -161,7 +160,7 @@ func (f *fileNode) fillLocked(ctx context.Context, l *localFile) syscall.Errno {
 	l.size, l.mtime, l.uploaded = info.Size, info.ModTime, true
 	r := f.fsys.opts.Cache.Open(f.remote.Source, f.remote.Name, info)
 	defer r.Close()
-	_, err := io.Copy(l.f, io.NewSectionReader(readerAt{ctx, r}, 0, info.Size))
+	_, err := io.Copy(io.NewOffsetWriter(l.f, 0), io.NewSectionReader(readerAt{ctx, r}, 0, info.Size))
 	if err != nil {
 		return toErrno(f.fsys.log, "open", f.path(), err)
 	}
