@@ -347,3 +347,22 @@ func (m *Meta) Following(prefix, name string, n int) []Entry {
 	}
 	return out
 }
+
+// Previous returns the file entry before name in the cached listing of
+// prefix, if there is one.
+func (m *Meta) Previous(prefix, name string) (Entry, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.cachedListingLocked(prefix)
+	if l == nil {
+		return Entry{}, false
+	}
+	i, ok := l.index[name]
+	for ok && i > 0 {
+		i--
+		if e := l.entries[i]; !e.Dir {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}

@@ -445,3 +445,45 @@ func TestLookupsReadModTimesAhead(t *testing.T) {
 		t.Errorf("requests %v with at most %d Stats in flight; want one Stat per file, in parallel", c, peak)
 	}
 }
+
+// TestLookupsOutOfOrderReadOnlyTheirs: a program picking a few files of a
+// listed directory (xarray reading chunks on a writable remote) sends one
+// Stat per file it looks up; one walking the listing in order gets the
+// mtimes of the next files along.
+func TestLookupsOutOfOrderReadOnlyTheirs(t *testing.T) {
+	st := memstore.New()
+	for i := range 100 {
+		st.Put(fmt.Sprintf("b/d/f%03d", i), []byte("x"))
+	}
+	meta := cache.NewMeta(st, cache.MetaOptions{})
+	t.Cleanup(func() { _ = meta.Close() })
+	r := &Remote{Name: "mem", Meta: meta, Source: st, Writer: st, times: newMtimes()}
+	lookup := func(i int) {
+		e, err := meta.Lookup(t.Context(), "b/d/", fmt.Sprintf("f%03d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.entryModTime(t.Context(), "b/d/", e)
+	}
+	d := meta.OpenDir("b/d/")
+	for {
+		if _, err := d.Next(t.Context()); err != nil {
+			break
+		}
+	}
+	st.ResetCounts()
+	for _, i := range []int{90, 10, 50, 30, 70} {
+		lookup(i)
+	}
+	if got := st.Counts()["stat"]; got != 5 {
+		t.Errorf("%d stats for 5 lookups out of order, want one each", got)
+	}
+	st.ResetCounts()
+	for i := range 10 { // in order: f000 alone, then f001 brings f002..f064 along
+		lookup(i)
+	}
+	want := 1 + 1 + modTimeAhead - 3 // f010, f030 and f050 are known already
+	if got := st.Counts()["stat"]; got != want {
+		t.Errorf("%d stats for 10 lookups in order, want %d", got, want)
+	}
+}

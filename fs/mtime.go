@@ -75,9 +75,11 @@ func (r *Remote) fixModTime(ctx context.Context, info backends.ObjectInfo) backe
 // entryModTime is fixModTime for the entry e of the directory prefix: an
 // entry a Stat found carries the mtime metadata already (a lookup of a
 // name not listed), so it costs no second Stat. One found in a listing
-// that is not known yet brings the next files of the listing along
-// (prefetchModTimes): rsync looks up a directory's files in listing order,
-// and on a fresh mount would otherwise wait for one Stat per file.
+// that is not known yet, right after a file whose mtime is known, brings
+// the next files of the listing along (prefetchModTimes): rsync looks up
+// a directory's files in listing order, and on a fresh mount would
+// otherwise wait for one Stat per file. Lookups out of order (a program
+// picking chunks) read only their own.
 func (r *Remote) entryModTime(ctx context.Context, prefix string, e cache.Entry) backends.ObjectInfo {
 	if r.Writer == nil || r.times == nil {
 		return e.Info
@@ -87,8 +89,10 @@ func (r *Remote) entryModTime(ctx context.Context, prefix string, e cache.Entry)
 		return e.Info
 	}
 	if !r.knownModTime(e.Info) {
-		batch := append([]cache.Entry{e}, r.Meta.Following(prefix, e.Name, modTimeAhead)...)
-		r.prefetchModTimes(ctx, batch)
+		if prev, ok := r.Meta.Previous(prefix, e.Name); ok && r.knownModTime(prev.Info) {
+			batch := append([]cache.Entry{e}, r.Meta.Following(prefix, e.Name, modTimeAhead)...)
+			r.prefetchModTimes(ctx, batch)
+		}
 	}
 	return r.fixModTime(ctx, e.Info)
 }
