@@ -36,17 +36,21 @@ type fetch struct {
 }
 
 // geometry returns the offset and length of chunk idx of r's object.
-func (r *Reader) geometry(idx int64) (off, n int64) {
-	off = idx * r.bs
-	return off, min(r.bs, r.obj.Size-off)
+func (r *Reader) geometry(idx int64) (off, n int64) { return r.geometryOf(r.bs, idx) }
+
+// geometryOf returns the offset and length of block idx of r's object in
+// blocks of bs bytes.
+func (r *Reader) geometryOf(bs, idx int64) (off, n int64) {
+	off = idx * bs
+	return off, min(bs, r.obj.Size-off)
 }
 
-// begin returns chunk idx of r's object pinned, or the fetch to wait for,
-// already joined. When there is no room for a new fetch it waits, until
-// ctx is done, for room to free up; with noWait it returns errNoRoom
-// instead.
-func (c *Cache) begin(ctx context.Context, r *Reader, idx int64, noWait bool) (*chunk, *fetch, error) {
-	key := r.chunkKey(idx)
+// begin returns block idx (in blocks of bs bytes) of r's object pinned,
+// or the fetch to wait for, already joined. When there is no room for a
+// new fetch it waits, until ctx is done, for room to free up; with noWait
+// it returns errNoRoom instead.
+func (c *Cache) begin(ctx context.Context, r *Reader, bs, idx int64, noWait bool) (*chunk, *fetch, error) {
+	key := r.keyOf(bs, idx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
@@ -65,7 +69,7 @@ func (c *Cache) begin(ctx context.Context, r *Reader, idx int64, noWait bool) (*
 				c.stats.prefetchUsed.Add(1)
 			}
 		} else {
-			_, n := r.geometry(idx)
+			_, n := r.geometryOf(bs, idx)
 			buf, ok := c.reserveLocked(n)
 			if !ok {
 				if noWait {
@@ -76,7 +80,7 @@ func (c *Cache) begin(ctx context.Context, r *Reader, idx int64, noWait bool) (*
 				}
 				continue
 			}
-			f = c.startLocked(c.ctx, r, idx, buf, false)
+			f = c.startLocked(c.ctx, r, bs, idx, buf, false)
 		}
 		f.waiters++
 		c.stats.misses.Add(1)
@@ -139,8 +143,8 @@ func (c *Cache) leave(ch *chunk, f *fetch) {
 // a context derived from parent (the cache's for demand reads, the
 // Reader's for read-ahead). A read-ahead fetch already holds a slot.
 // LOCKS_REQUIRED(c.mu)
-func (c *Cache) startLocked(parent context.Context, r *Reader, idx int64, buf []byte, prefetch bool) *fetch {
-	f := &fetch{key: r.chunkKey(idx), done: make(chan struct{}), prefetch: prefetch, reader: r}
+func (c *Cache) startLocked(parent context.Context, r *Reader, bs, idx int64, buf []byte, prefetch bool) *fetch {
+	f := &fetch{key: r.keyOf(bs, idx), done: make(chan struct{}), prefetch: prefetch, reader: r}
 	if prefetch {
 		r.prefetching++
 		c.acct.prefetch += cost(int64(len(buf)))
@@ -282,6 +286,6 @@ func (c *Cache) tryPrefetch(r *Reader, idx int64, limit int) prefetchResult {
 		c.stats.prefetchSkipped.Add(1)
 		return prefetchRefused
 	}
-	c.startLocked(r.ctx, r, idx, buf, true)
+	c.startLocked(r.ctx, r, r.bs, idx, buf, true)
 	return prefetchStarted
 }

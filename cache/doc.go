@@ -47,7 +47,8 @@
 // reader enters a new chunk, up to 16 chunks in flight per Reader. A seek
 // drops the window; two or more seeks with less than a chunk read per seek
 // mark the Reader random, with no read-ahead until it reads two chunks in
-// a row again. Read-ahead may hold at most half the budget (in flight plus
+// a row again; meanwhile it fetches 1 MiB blocks (randomBlockSize) instead
+// of whole chunks, except where a chunk is cached already. Read-ahead may hold at most half the budget (in flight plus
 // fetched and not yet read), none while a demand read waits for room,
 // and at most three quarters of Options.MaxInflight fetch slots; when
 // refused, the window halves. Readers of 128 KiB blocks (Reader.Direct:

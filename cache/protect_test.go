@@ -2,9 +2,14 @@ package cache
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"sync"
 	"testing"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/earthmount/earthmount/backends"
 )
@@ -247,5 +252,75 @@ func TestSmallBlockReadAhead(t *testing.T) {
 			t.Errorf("%s of %d bytes: Direct() = %v, want %v", tt.key, tt.size, r.Direct(), tt.direct)
 		}
 		r.Close()
+	}
+}
+
+// TestRandomReaderSmallBlocks: a reader of a large file that seeks around
+// with small reads (a Parquet or COG reader) fetches 1 MiB blocks once it
+// is detected random, not 8 MiB chunks; a chunk a sequential phase cached
+// still serves it; an unversioned object's blocks of both sizes go at
+// Close.
+func TestRandomReaderSmallBlocks(t *testing.T) {
+	const cs = 8 << 20
+	src := newTestSource()
+	var mu sync.Mutex
+	var lens []int
+	src.fault = func(ref backends.ObjectRef, off int64, n int, err error) (int, error) {
+		mu.Lock()
+		lens = append(lens, n)
+		mu.Unlock()
+		return n, err
+	}
+	c := newTestCache(t, Options{Budget: chunks(16, cs), ChunkSize: cs})
+	data, info := src.put(t, "d/table.parquet", 6*cs, 9)
+	r := c.Open(src, "mem", info)
+	defer r.Close()
+	buf := make([]byte, 64<<10)
+	// Another reader reads the first chunk whole (sequential); this one
+	// jumps around.
+	seq := c.Open(src, "mem", info)
+	if _, err := readAll(t.Context(), seq, cs, 1<<20); err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	seq.Close()
+	offs := []int64{5*cs + 100, 3*cs + 7, 4*cs + 1000, 2*cs + 5, 100, 5*cs + 2<<20}
+	for _, off := range offs {
+		if _, err := r.ReadAt(t.Context(), buf, off); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf, data[off:off+int64(len(buf))]) {
+			t.Fatalf("bytes at %d differ", off)
+		}
+	}
+	mu.Lock()
+	got := slices.Clone(lens)
+	mu.Unlock()
+	// The sequential reader: chunk 0 and chunk 1 (read ahead). Then the
+	// first seek fetches chunk 5; from the second seek on the reader is
+	// random: 1 MiB blocks; chunks 0 and 5, cached, serve offsets 100 and
+	// 5 chunks + 2 MiB without a fetch.
+	want := []int{cs, cs, cs, 1 << 20, 1 << 20, 1 << 20}
+	if !slices.Equal(got, want) {
+		t.Errorf("store reads of %v bytes, want %v", got, want)
+	}
+
+	// Unversioned: every block goes at Close.
+	_, un := src.put(t, "d/un.parquet", 4*cs, 3)
+	un.Version = ""
+	u := c.Open(src, "mem", un)
+	for _, off := range []int64{3 * cs, cs, 2*cs + 5, 10} {
+		if _, err := u.ReadAt(t.Context(), buf, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range []*simplelru.LRU[chunkKey, *chunk]{c.lru, c.ahead, c.kept} {
+		for _, k := range l.Keys() {
+			if k.key == "d/un.parquet" {
+				t.Errorf("block %+v of a closed unversioned reader still cached", k)
+			}
+		}
 	}
 }

@@ -93,11 +93,38 @@ func (p *pattern) random() bool {
 // shrink halves the window when the budget is tight.
 func (p *pattern) shrink() { p.window = max(1, p.window/2) }
 
-// observe updates r's pattern with a read and returns the window.
-func (r *Reader) observe(off, n int64) int {
+// observe updates r's pattern with a read and returns the window, and
+// whether r reads at random.
+func (r *Reader) observe(off, n int64) (int, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.pattern.observe(off, n)
+	w := r.pattern.observe(off, n)
+	return w, r.pattern.random()
+}
+
+// randomBlockSize is the block a Reader detected random fetches instead of
+// a whole chunk: 1 MiB, the largest FUSE read, so a random read costs at
+// most about one read's worth of bytes past it, not 8 MiB (programs that
+// pick ranges out of large files: Parquet footers and row groups, Cloud
+// Optimized GeoTIFF tiles, zip members).
+const randomBlockSize = 1 << 20
+
+// blockFor returns the block size for a read at off: randomBlockSize for a
+// random reader of chunk-sized blocks, unless the chunk holding off is
+// cached already (a sequential phase read it). Blocks of either size are
+// keyed by their size, so they never answer for each other.
+func (r *Reader) blockFor(off int64, random bool) int64 {
+	if !random || r.bs <= randomBlockSize {
+		return r.bs
+	}
+	c := r.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.peekLocked(r.chunkKey(off / r.bs)); ok || c.fetches[r.chunkKey(off/r.bs)] != nil {
+		return r.bs
+	}
+	r.randomBlocks = true
+	return randomBlockSize
 }
 
 // readAhead starts fetches of the window chunks after chunk last.

@@ -32,7 +32,8 @@ type Reader struct {
 	kept    [2]bool // head, tail block kept in Cache.kept (keep.go)
 
 	// GUARDED_BY(c.mu):
-	prefetching int // read-ahead fetches of this Reader in flight
+	prefetching  int  // read-ahead fetches of this Reader in flight
+	randomBlocks bool // some reads used randomBlockSize blocks
 }
 
 // Open returns a Reader of obj (its Key, Version and Size are pinned: every
@@ -56,8 +57,11 @@ func (c *Cache) Open(src Source, remote string, obj backends.ObjectInfo) *Reader
 // Info returns the object the Reader is pinned to.
 func (r *Reader) Info() backends.ObjectInfo { return r.obj }
 
-func (r *Reader) chunkKey(idx int64) chunkKey {
-	return chunkKey{remote: r.remote, key: r.obj.Key, version: r.obj.Version, nonce: r.nonce, block: r.bs, index: idx}
+func (r *Reader) chunkKey(idx int64) chunkKey { return r.keyOf(r.bs, idx) }
+
+// keyOf names block idx of r's object in blocks of bs bytes.
+func (r *Reader) keyOf(bs, idx int64) chunkKey {
+	return chunkKey{remote: r.remote, key: r.obj.Key, version: r.obj.Version, nonce: r.nonce, block: bs, index: idx}
 }
 
 // ReadAt reads len(p) bytes at off with io.ReaderAt semantics: n < len(p)
@@ -87,8 +91,8 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		return 0, nil
 	}
 	end := min(off+int64(len(p)), size)
-	window := r.observe(off, end-off)
-	bs := r.bs
+	window, random := r.observe(off, end-off)
+	bs := r.blockFor(off, random)
 	last := (end - 1) / bs
 	// Every block of the read is begun before any is waited for, so a
 	// 1 MiB FUSE read of 128 KiB blocks costs one round trip, not eight.
@@ -103,7 +107,7 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	n, next, aheadDone := 0, off/bs, false
 	for pos := off; pos < end; {
 		for next <= last && len(held) < maxHeld {
-			ch, f, err := r.c.begin(ctx, r, next, len(held) > 0)
+			ch, f, err := r.c.begin(ctx, r, bs, next, len(held) > 0)
 			if errors.Is(err, errNoRoom) {
 				break
 			}
@@ -112,7 +116,7 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 			}
 			held = append(held, part{idx: next, ch: ch, f: f})
 			next++
-			if !aheadDone {
+			if !aheadDone && bs == r.bs {
 				// The demand fetch is registered first, so it never
 				// queues behind its own read-ahead.
 				aheadDone = true
@@ -141,7 +145,7 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		}
 		k := copy(p[n:end-off], ch.buf[pos-h.idx*bs:])
 		r.c.unpin(ch, k)
-		if r.keeps(h.idx) {
+		if bs == r.bs && r.keeps(h.idx) {
 			r.keep(h.idx)
 		}
 		n += k
@@ -195,8 +199,14 @@ func (r *Reader) Close() error {
 	c := r.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for idx := int64(0); idx*r.bs < r.obj.Size; idx++ {
-		c.removeLocked(r.chunkKey(idx))
+	sizes := []int64{r.bs}
+	if r.randomBlocks {
+		sizes = append(sizes, randomBlockSize)
+	}
+	for _, bs := range sizes {
+		for idx := int64(0); idx*bs < r.obj.Size; idx++ {
+			c.removeLocked(r.keyOf(bs, idx))
+		}
 	}
 	return nil
 }
