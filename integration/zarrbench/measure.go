@@ -89,6 +89,9 @@ func (b *bench) one(ctx context.Context, t tool, ep endpoint, w string) (float64
 	secs, _, err := b.python(ctx, w, filepath.Join(dir, "store.zarr"), filepath.Join(dir, "sample.nc"))
 	if err == nil && t.Name == "earthmount" && ep.RTT < 0 {
 		b.res.cache[w] = scrapeCache(ctx, filepath.Join(b.work, "logs", name+".log"))
+		if cpu, err := cpuSeconds(m.PID); err == nil {
+			b.res.cache[w] += fmt.Sprintf("; earthmount CPU %.2f s (user+system, whole mount)", cpu)
+		}
 	}
 	if err == nil {
 		rss, rerr := testenv.PeakRSS(m.PID)

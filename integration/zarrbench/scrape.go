@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,4 +53,33 @@ func scrapeCache(ctx context.Context, logPath string) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// cpuSeconds returns the user plus system CPU time process pid has used,
+// from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s, the
+// value of USER_HZ on Linux).
+func cpuSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; fields count after ")".
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("cpu of %d: malformed stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("cpu of %d: malformed stat", pid)
+	}
+	var ticks float64
+	for _, v := range f[11:13] { // utime, stime: fields 14 and 15
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, fmt.Errorf("cpu of %d: %w", pid, err)
+		}
+		ticks += n
+	}
+	return ticks / 100, nil
 }
