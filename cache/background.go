@@ -32,5 +32,5 @@ func (c *Cache) prefetchChunk(src Source, remote string, obj backends.ObjectInfo
 		return prefetchPresent
 	}
 	r := &Reader{c: c, src: src, remote: remote, obj: obj, ctx: c.ctx, bs: bs}
-	return c.tryPrefetch(r, idx, 1)
+	return c.tryPrefetch(r, bs, idx, 1)
 }

@@ -250,11 +250,11 @@ const (
 	prefetchRefused                // no room in the budget or no fetch slot
 )
 
-// tryPrefetch starts a read-ahead fetch of chunk idx for r unless it is
+// tryPrefetch starts a read-ahead fetch of block idx (of bs bytes) for r unless it is
 // cached or in flight already, or r has limit read-ahead fetches in flight.
 // It never waits for room or for a fetch slot.
-func (c *Cache) tryPrefetch(r *Reader, idx int64, limit int) prefetchResult {
-	key := r.chunkKey(idx)
+func (c *Cache) tryPrefetch(r *Reader, bs, idx int64, limit int) prefetchResult {
+	key := r.keyOf(bs, idx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r.ctx.Err() != nil {
@@ -266,7 +266,7 @@ func (c *Cache) tryPrefetch(r *Reader, idx int64, limit int) prefetchResult {
 	if r.prefetching >= limit {
 		return prefetchBusy
 	}
-	_, n := r.geometry(idx)
+	_, n := r.geometryOf(bs, idx)
 	for !c.prefetchRoomLocked(n) && c.dropStaleLocked() {
 	}
 	// Leave a quarter of the fetch slots to demand reads.
@@ -286,6 +286,6 @@ func (c *Cache) tryPrefetch(r *Reader, idx int64, limit int) prefetchResult {
 		c.stats.prefetchSkipped.Add(1)
 		return prefetchRefused
 	}
-	c.startLocked(r.ctx, r, r.bs, idx, buf, true)
+	c.startLocked(r.ctx, r, bs, idx, buf, true)
 	return prefetchStarted
 }

@@ -53,9 +53,9 @@
 // and at most three quarters of Options.MaxInflight fetch slots; when
 // refused, the window halves. Readers of 128 KiB blocks (Reader.Direct:
 // fs opens them with direct I/O, so reads arrive as the program makes
-// them) get a window only after a sequential run of one chunk; before
-// that, only the 1 MiB after a full 1 MiB read, the next piece of the same
-// pread. See readahead.go.
+// them) get a window only after a sequential run of one chunk, and then
+// fetch whole chunks; before that, only the 1 MiB after a full 1 MiB
+// read, the next piece of the same pread. See readahead.go.
 //
 // Prefetched chunks not read yet are kept apart from the LRU of chunks
 // read: room is made by evicting read chunks first, so a prediction is

@@ -38,7 +38,7 @@ func (r *Reader) StartFetches() {
 	// open wants. Unversioned chunks belong to this Reader only.
 	start := func(idx int64) {
 		if r.obj.Version == "" {
-			c.tryPrefetch(r, idx, 2)
+			c.tryPrefetch(r, r.bs, idx, 2)
 		} else {
 			c.prefetchChunk(r.src, r.remote, r.obj, idx)
 		}

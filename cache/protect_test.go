@@ -324,3 +324,45 @@ func TestRandomReaderSmallBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallBlocksGrowWhenSequential: cp of a large NetCDF file (128 KiB
+// reads from the start to the end) fetches small blocks only for its
+// first chunk's worth, then whole chunks with read-ahead, and never more
+// than a chunk beyond the file's bytes.
+func TestSmallBlocksGrowWhenSequential(t *testing.T) {
+	const cs = 1 << 20
+	src := newTestSource()
+	var mu sync.Mutex
+	var lens []int
+	src.fault = func(ref backends.ObjectRef, off int64, n int, err error) (int, error) {
+		mu.Lock()
+		lens = append(lens, n)
+		mu.Unlock()
+		return n, err
+	}
+	c := newTestCache(t, Options{Budget: chunks(32, cs), ChunkSize: cs})
+	data, info := src.put(t, "d/era5.nc", 16*cs, 4)
+	r := c.Open(src, "mem", info)
+	got, err := readAll(t.Context(), r, info.Size, 128<<10)
+	r.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read: %v", err)
+	}
+	waitFor(t, "read-ahead to finish", func() bool { return c.Stats().BytesInFlight == 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	small, whole, total := 0, 0, 0
+	for _, n := range lens {
+		total += n
+		switch n {
+		case hdfBlockSize:
+			small++
+		case cs:
+			whole++
+		}
+	}
+	if small > cs/hdfBlockSize || whole < 14 || total > 17*cs {
+		t.Errorf("%d small blocks, %d chunks, %d bytes fetched for %d: want at most %d small blocks, then chunks, at most a chunk over",
+			small, whole, total, info.Size, cs/hdfBlockSize)
+	}
+}

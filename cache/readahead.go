@@ -1,5 +1,7 @@
 package cache
 
+import "slices"
+
 // Read-ahead policy (per Reader; see doc.go for the summary).
 //
 // A read is sequential when it starts near where the previous reads ended:
@@ -93,13 +95,15 @@ func (p *pattern) random() bool {
 // shrink halves the window when the budget is tight.
 func (p *pattern) shrink() { p.window = max(1, p.window/2) }
 
-// observe updates r's pattern with a read and returns the window, and
-// whether r reads at random.
-func (r *Reader) observe(off, n int64) (int, bool) {
+// observe updates r's pattern with a read and returns the window, whether
+// r reads at random, and whether a reader of small blocks is in a long
+// sequential run (past one chunk of the cache).
+func (r *Reader) observe(off, n int64) (window int, random, long bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	w := r.pattern.observe(off, n)
-	return w, r.pattern.random()
+	p := &r.pattern
+	window = p.observe(off, n)
+	return window, p.random(), p.tol > p.cs && p.run > p.tol-p.cs
 }
 
 // randomBlockSize is the block a Reader detected random fetches instead of
@@ -111,30 +115,45 @@ const randomBlockSize = 1 << 20
 
 // blockFor returns the block size for a read at off: randomBlockSize for a
 // random reader of chunk-sized blocks, unless the chunk holding off is
-// cached already (a sequential phase read it). Blocks of either size are
-// keyed by their size, so they never answer for each other.
-func (r *Reader) blockFor(off int64, random bool) int64 {
-	if !random || r.bs <= randomBlockSize {
+// cached already (a sequential phase read it); the cache's chunk size for
+// a reader of small blocks in a long sequential run (cp or rsync of a
+// NetCDF file: 128 KiB blocks would cap it at 16 blocks per round trip;
+// zarr-access.md §4: grow the block once sequential access shows). Blocks
+// of every size are keyed by their size, so they never answer for each
+// other.
+func (r *Reader) blockFor(off int64, random, long bool) int64 {
+	c := r.c
+	bs := r.bs
+	switch {
+	case long && r.bs < c.chunkSize:
+		bs = c.chunkSize
+	case random && r.bs > randomBlockSize:
+		bs = randomBlockSize
+	default:
 		return r.bs
 	}
-	c := r.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.peekLocked(r.chunkKey(off / r.bs)); ok || c.fetches[r.chunkKey(off/r.bs)] != nil {
-		return r.bs
+	if bs < r.bs {
+		if _, ok := c.peekLocked(r.chunkKey(off / r.bs)); ok || c.fetches[r.chunkKey(off/r.bs)] != nil {
+			return r.bs
+		}
 	}
-	r.randomBlocks = true
-	return randomBlockSize
+	if !slices.Contains(r.sizes, bs) {
+		r.sizes = append(r.sizes, bs)
+	}
+	return bs
 }
 
-// readAhead starts fetches of the window chunks after chunk last.
-func (r *Reader) readAhead(last int64, window int) {
+// readAhead starts fetches of the window blocks of bs bytes after block
+// last.
+func (r *Reader) readAhead(bs, last int64, window int) {
 	if window == 0 {
 		return
 	}
-	lastChunk := (r.obj.Size - 1) / r.bs
+	lastChunk := (r.obj.Size - 1) / bs
 	for idx := last + 1; idx <= min(last+int64(window), lastChunk); idx++ {
-		switch r.c.tryPrefetch(r, idx, window) {
+		switch r.c.tryPrefetch(r, bs, idx, window) {
 		case prefetchBusy:
 			return
 		case prefetchRefused:

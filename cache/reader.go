@@ -32,8 +32,8 @@ type Reader struct {
 	kept    [2]bool // head, tail block kept in Cache.kept (keep.go)
 
 	// GUARDED_BY(c.mu):
-	prefetching  int  // read-ahead fetches of this Reader in flight
-	randomBlocks bool // some reads used randomBlockSize blocks
+	prefetching int     // read-ahead fetches of this Reader in flight
+	sizes       []int64 // block sizes other than bs that reads used (blockFor)
 }
 
 // Open returns a Reader of obj (its Key, Version and Size are pinned: every
@@ -91,8 +91,8 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		return 0, nil
 	}
 	end := min(off+int64(len(p)), size)
-	window, random := r.observe(off, end-off)
-	bs := r.blockFor(off, random)
+	window, random, long := r.observe(off, end-off)
+	bs := r.blockFor(off, random, long)
 	last := (end - 1) / bs
 	// Every block of the read is begun before any is waited for, so a
 	// 1 MiB FUSE read of 128 KiB blocks costs one round trip, not eight.
@@ -116,11 +116,11 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 			}
 			held = append(held, part{idx: next, ch: ch, f: f})
 			next++
-			if !aheadDone && bs == r.bs {
+			if !aheadDone {
 				// The demand fetch is registered first, so it never
 				// queues behind its own read-ahead.
 				aheadDone = true
-				r.readAhead(last, window)
+				r.readAhead(bs, last, window)
 			}
 		}
 		h := held[0]
@@ -199,11 +199,7 @@ func (r *Reader) Close() error {
 	c := r.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sizes := []int64{r.bs}
-	if r.randomBlocks {
-		sizes = append(sizes, randomBlockSize)
-	}
-	for _, bs := range sizes {
+	for _, bs := range append([]int64{r.bs}, r.sizes...) {
 		for idx := int64(0); idx*bs < r.obj.Size; idx++ {
 			c.removeLocked(r.keyOf(bs, idx))
 		}
