@@ -21,7 +21,7 @@ const (
 	multipartThreshold = 16 << 20
 	minPartSize        = 8 << 20
 	maxParts           = 10_000
-	partConcurrency    = 4
+	partConcurrency    = 8
 )
 
 var _ backends.Writer = (*Store)(nil)
