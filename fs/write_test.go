@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -324,5 +325,47 @@ func TestWriteInPlace(t *testing.T) {
 				t.Errorf("store holds %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestOpenDuringUpload: a second writer opening (O_TRUNC) a file whose
+// first close is still uploading waits for that upload, then its own
+// content is uploaded.
+func TestOpenDuringUpload(t *testing.T) {
+	st := memstore.New()
+	entered, gate := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	st.Hook = func(ctx context.Context, op, key string) error {
+		if op == "upload" && key == "b/x" {
+			once.Do(func() {
+				close(entered)
+				<-gate
+			})
+		}
+		return nil
+	}
+	mnt, _ := writableMount(t, st, 64<<20)
+	if err := os.MkdirAll(filepath.Join(mnt, "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(mnt, "b", "x")
+	closed := make(chan error, 1)
+	go func() { closed <- os.WriteFile(p, []byte("first"), 0o644) }()
+	<-entered
+	reopened := make(chan error, 1)
+	go func() { reopened <- os.WriteFile(p, []byte("second"), 0o644) }()
+	close(gate)
+	for _, ch := range []chan error{closed, reopened} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("deadlock: a write did not finish within 10 s")
+		}
+	}
+	if data, _ := stored(t, st, "b/x"); string(data) != "second" {
+		t.Errorf("stored %q, want the second write", data)
 	}
 }

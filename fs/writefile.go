@@ -179,13 +179,24 @@ func (r readerAt) ReadAt(p []byte, off int64) (int, error) { return r.r.ReadAt(r
 // node's name, or its new name in a rename). A failure keeps the spool
 // file and is reported as EIO (with a log line naming the file).
 func (f *fileNode) upload(ctx context.Context, l *localFile, prefix, name string) syscall.Errno {
+	info, sent, errno := f.send(ctx, l, prefix, name)
+	if sent {
+		// After l.mu: the lock order is f.mu, then l.mu, and the
+		// caches take f.mu.
+		f.uploaded(prefix, name, info)
+	}
+	return errno
+}
+
+// send uploads l under l.mu when it changed, and reports whether it did.
+func (f *fileNode) send(ctx context.Context, l *localFile, prefix, name string) (backends.ObjectInfo, bool, syscall.Errno) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case l.broken != 0:
-		return l.broken // the content is incomplete: nothing is uploaded
+		return backends.ObjectInfo{}, false, l.broken // the content is incomplete: nothing is uploaded
 	case !l.dirty || l.gone:
-		return 0
+		return backends.ObjectInfo{}, false, 0
 	}
 	// Recorded before the upload: if this process dies during it, the
 	// next mount resumes it.
@@ -196,14 +207,13 @@ func (f *fileNode) upload(ctx context.Context, l *localFile, prefix, name string
 	if err != nil {
 		f.fsys.log.Error("upload failed; the content stays in the spool", "path", f.path(), "spool_file", l.f.Name(), "err", err)
 		if errno := toErrno(f.fsys.log, "upload", f.path(), err); errno == syscall.EINTR || errno == syscall.EROFS || errno == syscall.EACCES {
-			return errno
+			return backends.ObjectInfo{}, false, errno
 		}
-		return syscall.EIO
+		return backends.ObjectInfo{}, false, syscall.EIO
 	}
 	l.dirty, l.uploaded, l.held = false, true, false
 	l.spool.unkeep(l.f)
-	f.uploaded(prefix, name, info)
-	return 0
+	return info, true, 0
 }
 
 // uploaded records a new version of the node in every cache.
