@@ -100,6 +100,7 @@ func TestFaultsICOS(t *testing.T) {
 			t.Errorf("%s%v = %v, want at least %v", c.name, c.labels, got, c.min)
 		}
 	}
+	logRetries(t, "ICOS", addr, "icos")
 	var requests, faults int64
 	for _, p := range []*faultproxy.Proxy{login, meta, data} {
 		st := p.Stats()

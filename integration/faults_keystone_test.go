@@ -130,6 +130,7 @@ func TestFaultsKeystone(t *testing.T) {
 			t.Errorf("%s%v = %v, want at least %v", c.name, c.labels, got, c.min)
 		}
 	}
+	logRetries(t, "eosc chain", addr, "eosc")
 	var requests, faults int64
 	for _, p := range []*faultproxy.Proxy{oidc, keystone, storage} {
 		st := p.Stats()

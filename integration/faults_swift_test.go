@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,7 +57,8 @@ func TestFaultsSwift(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfgPath := filepath.Join(t.TempDir(), "config.yaml")
 			need(t, testenv.WriteRemotes(cfgPath, testenv.CacheConfig{Memory: "64MiB"}, map[string]map[string]any{"eosc": remote}))
-			m := mountConfig(t, h, cfgPath, "")
+			addr := metricsAddr(t)
+			m := mountConfigArgs(t, h, cfgPath, "--metrics-addr", addr)
 			before := p.Stats()
 			start := time.Now()
 			dst := t.TempDir()
@@ -68,6 +70,7 @@ func TestFaultsSwift(t *testing.T) {
 			if t.Failed() {
 				result = "FAILED"
 			}
+			logRetries(t, c.name+" (Swift)", addr, "eosc")
 			logClosingNote(t, fmt.Sprintf("%s (Swift, %d MiB tree, 10%% faults incl. 401)", c.name, size>>20), after.Requests-before.Requests,
 				after.Faulted()-before.Faulted(), wall, result, peakRSS(m.PID()), strings.Count(readLog(m.LogPath()), "level=WARN"))
 			t.Logf("401s injected: %d", after.Faults[faultproxy.Unauth401]-before.Faults[faultproxy.Unauth401])
@@ -85,4 +88,28 @@ func splitStorageURL(t *testing.T, u string) (base, account string) {
 		t.Fatalf("storage URL %q has no account path", u)
 	}
 	return scheme + "://" + host, "/" + strings.TrimSuffix(path, "/")
+}
+
+// mountConfigArgs mounts every remote of the config at cfgPath with extra
+// command-line flags.
+func mountConfigArgs(t *testing.T, h *harness, cfgPath string, args ...string) *testenv.Mount {
+	t.Helper()
+	dir := t.TempDir()
+	mnt := filepath.Join(dir, "mnt")
+	need(t, os.Mkdir(mnt, 0o755))
+	m, err := testenv.StartMount(t.Context(), testenv.MountOptions{
+		Binary: h.bin, Config: cfgPath, Mountpoint: mnt, Args: args,
+		LogPath: filepath.Join(dir, "earthmount.log"), Home: filepath.Join(dir, "home"),
+	})
+	need(t, err)
+	t.Cleanup(func() {
+		err := m.Close()
+		if err != nil {
+			t.Errorf("teardown: %v", err)
+		}
+		if t.Failed() || err != nil {
+			t.Logf("earthmount log (%s, tail):\n%s", m.LogPath(), m.Log())
+		}
+	})
+	return m
 }

@@ -55,10 +55,11 @@ func TestFaultsS3(t *testing.T) {
 
 	scenario := func(name string, f func(t *testing.T, root string)) {
 		t.Run(name, func(t *testing.T) {
+			addr := metricsAddr(t)
 			m := h.mount(t, mountSpec{cfg: testenv.Config{
 				Cache:   testenv.CacheConfig{Memory: "64MiB"},
 				Remotes: map[string]testenv.RemoteConfig{"faulty": remote},
-			}})
+			}, args: []string{"--metrics-addr", addr}})
 			before := p.Stats()
 			start := time.Now()
 			f(t, filepath.Join(m.Dir, "faulty", bucket))
@@ -68,6 +69,7 @@ func TestFaultsS3(t *testing.T) {
 			if t.Failed() {
 				result = "FAILED"
 			}
+			logRetries(t, name+" (S3)", addr, "faulty")
 			logClosingNote(t, fmt.Sprintf("%s (S3, %d MiB tree, 10%% faults)", name, size>>20), after.Requests-before.Requests, after.Faulted()-before.Faulted(),
 				wall, result, peakRSS(m.PID()), strings.Count(readLog(m.LogPath()), "level=WARN"))
 		})

@@ -35,6 +35,17 @@ func scrape(t *testing.T, addr string) []byte {
 	return body
 }
 
+// logRetries prints, for the closing note, what earthmount itself counted
+// for remote: HTTP requests and retries (attempts beyond the first).
+func logRetries(t *testing.T, scenario, addr, remote string) {
+	t.Helper()
+	body := scrape(t, addr)
+	r := `remote="` + remote + `"`
+	t.Logf("closing-note-metrics | %s | earthmount HTTP requests %.0f (%.0f 2xx) | retries %.0f | renewals %.0f", scenario,
+		metricSum(body, "earthmount_http_requests_total", r), metricSum(body, "earthmount_http_requests_total", r, `status="2xx"`),
+		metricSum(body, "earthmount_retries_total", r), metricSum(body, "earthmount_auth_renewals_total", r))
+}
+
 // metricSum adds up the samples of name whose labels include every one of
 // labels (`remote="x"` each).
 func metricSum(body []byte, name string, labels ...string) float64 {
