@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/earthmount/earthmount/backends/memstore"
 	"github.com/earthmount/earthmount/cmd/earthmount/config"
@@ -105,5 +111,49 @@ func TestRemoteAccess(t *testing.T) {
 				t.Errorf("access = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestMeterWriter: write requests of a metered remote are counted as
+// store operations; an unmetered remote's writer is left as it is.
+func TestMeterWriter(t *testing.T) {
+	mem := memstore.New()
+	m := newMetrics(fixedStats{})
+	w := meterWriter(mem, m.wrap("r", "s3", mem))
+	ctx := t.Context()
+	if _, err := w.Upload(ctx, "b/k", strings.NewReader("data"), 4, time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SetModTime(ctx, "b/k", time.Unix(2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Rename(ctx, "b/k", "b/l"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Remove(ctx, "b/l"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Stat(ctx, "b/l"); err == nil {
+		t.Fatal("Stat after Remove succeeded")
+	}
+	srv := httptest.NewServer(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, op := range []string{"upload", "setmodtime", "rename", "remove"} {
+		want := `earthmount_store_operations_total{op="` + op + `",remote="r",result="ok",type="s3"} 1`
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if !strings.Contains(string(body), `earthmount_store_operations_total{op="stat",remote="r",result="not_exist",type="s3"} 1`) {
+		t.Errorf("metrics lack the failed stat")
+	}
+	if got := meterWriter(mem, mem); got != fs.WriteStore(mem) {
+		t.Errorf("unmetered store: writer wrapped")
 	}
 }
