@@ -21,6 +21,11 @@
 // mount process, and (-count, on by default) the requests and GET bytes
 // of one extra untimed pass at 0 ms through a counting proxy, which show
 // how much earthmount's prediction fetches beyond what xarray reads.
+// With -timeline (and -keep) every earthmount run at a non-zero RTT goes
+// through one more proxy that writes logs/NAME.timeline: each request's
+// start and end in ms from the Python start, status, bytes, and what it
+// was (GET range, listing prefix), so requests waiting on an earlier one
+// show as a staircase. -debug adds earthmount's debug log beside it.
 //
 // Teardown happens on every path, Ctrl-C included: mounts are unmounted
 // and their processes stopped by pid; every process is started through

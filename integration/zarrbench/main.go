@@ -27,6 +27,7 @@ type options struct {
 	keep    bool
 	count   bool
 	debug   bool // earthmount logs at debug level (with -keep, to read its decisions)
+	tline   bool // earthmount's requests at each RTT recorded per run (with -keep)
 	rtts    []time.Duration
 	tools   []string // columns to run; empty: all
 	works   []string // rows to run; empty: all
@@ -42,6 +43,7 @@ func parseFlags(args []string) (options, error) {
 	fl.BoolVar(&o.keep, "keep", false, "keep the work directory (fixtures, logs)")
 	fl.BoolVar(&o.count, "count", true, "one extra untimed pass at 0 ms through a counting proxy: requests and bytes per tool")
 	fl.BoolVar(&o.debug, "debug", false, "run earthmount with --log-level debug (use with -keep to read the logs)")
+	fl.BoolVar(&o.tline, "timeline", false, "record when each of earthmount's requests starts and ends, per run, in logs/NAME.timeline (use with -keep)")
 	rtts := fl.String("rtt", "0,20", "added round-trip times in ms, comma-separated")
 	only := fl.String("tools", "", "comma-separated columns to run, e.g. earthmount,lower,local (default all)")
 	works := fl.String("work", "", "comma-separated workloads to run, e.g. mean,amb (default all)")

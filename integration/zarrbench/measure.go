@@ -75,9 +75,25 @@ func (b *bench) one(ctx context.Context, t tool, ep endpoint, w string) (float64
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
+	var rec *recorder
+	if b.opts.tline && t.Name == "earthmount" && ep.RTT > 0 {
+		r, err := startRecorder(ep.S3.URL)
+		if err != nil {
+			return 0, err
+		}
+		rec, ep.S3.URL = r, r.URL
+		defer func() {
+			if err := rec.write(filepath.Join(b.work, "logs", name+".timeline")); err != nil {
+				b.res.note("timeline of %s: %v", name, err)
+			}
+		}()
+	}
 	m, err := t.mount(ctx, b, ep, dir, filepath.Join(b.work, "logs", name+".log"))
 	if err != nil {
 		return 0, err
+	}
+	if rec != nil {
+		rec.restart()
 	}
 	defer func() {
 		if cerr := m.Close(); cerr != nil {
