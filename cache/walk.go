@@ -111,6 +111,34 @@ func (m *Meta) maybeStartWalkLocked(prefix string) bool {
 	return true
 }
 
+// Walk starts a flat listing of the subtree root ("" excluded, else
+// ending in "/") now, in the background, as if a walker had entered it:
+// Zarr (zarr_open.go) calls it when a store is looked up, so that every
+// directory of the store is listed in one round trip per 1,000 keys,
+// before its readers ask. It does nothing when a walk already covers root
+// or root was walked within the TTL, and reports whether it started one.
+// Bounds are a walk's: walkAheadPages pages beyond the furthest reader.
+func (m *Meta) Walk(root string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if root == "" || m.ctx.Err() != nil || m.walkCoveringLocked(root) != nil {
+		return false
+	}
+	now := m.opts.Now()
+	if t, ok := m.walked[root]; ok && now.Sub(t) < m.opts.TTL {
+		return false
+	}
+	if m.cachedListingLocked(root) != nil {
+		return false // listed already: readers are served
+	}
+	w := &walk{root: root, start: now, pos: root, wake: make(chan struct{})}
+	m.walks = append(m.walks, w)
+	m.openWalkDirLocked(w, root)
+	m.log.Debug("walk started", "root", root, "trigger", "Walk")
+	m.pumpLocked(w)
+	return true
+}
+
 // walkCoveringLocked returns the innermost active walk whose subtree
 // holds prefix.
 // LOCKS_REQUIRED(m.mu)

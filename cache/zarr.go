@@ -97,8 +97,15 @@ func isZarrMeta(name string) bool {
 // Found tells z that a lookup in prefix found e; Zarr documents are read
 // and parsed in the background.
 func (z *Zarr) Found(prefix string, e Entry) {
+	if e.Dir && isStoreName(e.Name) {
+		z.openStore(prefix + e.Name + "/") // if Looking did not
+		return
+	}
 	if e.Dir || !isZarrMeta(e.Name) {
 		return
+	}
+	if e.Name == ".zmetadata" || e.Name == ".zgroup" {
+		z.openStore(prefix) // a store not named *.zarr
 	}
 	key := prefix + e.Name
 	z.mu.Lock()

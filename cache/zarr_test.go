@@ -225,7 +225,11 @@ func TestZarrNestedUnconsolidated(t *testing.T) {
 	if _, err := fx.lookup(t, root+"t2m/.zarray"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "array parsed", func() bool { return fx.arrays() == 1 })
+	waitFor(t, "array parsed", func() bool {
+		fx.z.mu.Lock()
+		defer fx.z.mu.Unlock()
+		return fx.z.arrays[root+"t2m/"] != nil // the others too, from the store's lookup
+	})
 	for i := range 20 {
 		fx.read(t, fmt.Sprintf("%st2m/%d/1/1", root, i))
 		// The reader computes; the background listings get a turn.

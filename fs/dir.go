@@ -83,6 +83,11 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		ch.Operations().(*fileNode).attr(ctx, &out.Attr)
 		return ch, 0 // being written: not in the store yet
 	}
+	if d.remote.Writer == nil {
+		// A store's listing starts with its lookup. Writable remotes wait
+		// for the lookup's answer (Found): rsync looks up names it creates.
+		d.remote.zarr.Looking(d.dir(), name)
+	}
 	e, err := d.remote.Meta.Lookup(ctx, d.dir(), name)
 	if err != nil {
 		return nil, toErrno(d.fsys.log, "lookup", d.path(name), err)
