@@ -215,9 +215,10 @@ func TestKeptHeadTail(t *testing.T) {
 }
 
 // TestSmallBlockReadAhead: a reader of 128 KiB blocks (a NetCDF file,
-// opened with direct I/O) fetches ahead only the piece that follows a
-// full 1 MiB FUSE read, never past a shorter one, until it has read a
-// whole chunk of the cache in one run.
+// opened with direct I/O) fetches ahead only the pieces that follow a
+// full 1 MiB FUSE read (three after the first of a pread, even after a
+// seek; then one), never past a shorter one, until it has read a whole
+// chunk of the cache in one run.
 func TestSmallBlockReadAhead(t *testing.T) {
 	const cs = 8 << 20
 	tests := []struct {
@@ -226,7 +227,11 @@ func TestSmallBlockReadAhead(t *testing.T) {
 		want  []int
 	}{
 		{"one 4.15 MB pread in 1 MiB pieces", [][2]int64{{0, 1 << 20}, {1 << 20, 1 << 20}, {2 << 20, 1 << 20}, {3 << 20, 1 << 20}, {4 << 20, 150 << 10}},
-			[]int{8, 8, 8, 8, 0}},
+			[]int{24, 8, 8, 8, 0}},
+		{"the same after metadata reads elsewhere, buffer not page-aligned", [][2]int64{{0, 4096}, {269484032, 3000}, {100000, 1<<20 - 1200}, {100000 + 1<<20 - 1200, 1 << 20}, {100000 + 2<<20 - 1200, 1 << 20}, {100000 + 3<<20 - 1200, 900 << 10}},
+			[]int{0, 0, 24, 8, 8, 0}},
+		{"a short pread, then pieces again", [][2]int64{{50 << 20, 512 << 10}, {60 << 20, 1 << 20}, {61 << 20, 1 << 20}},
+			[]int{0, 24, 8}},
 		{"small metadata reads", [][2]int64{{0, 8}, {8, 16}, {48, 512}, {4096, 4096}}, []int{0, 0, 0, 0}},
 	}
 	for _, tt := range tests {

@@ -33,14 +33,29 @@ type pattern struct {
 	next   int64 // end of the furthest read of the current run
 	window int   // read-ahead window in chunks; 0 means none
 	chunk  int64 // chunk where the window last grew
+	pieces int   // full FUSE pieces read in a row (small blocks)
 }
 
 // Readers of small blocks (NetCDF/HDF5) get no read-ahead window until
 // their run passes one chunk of the cache: HDF5 reads one compressed chunk
 // per pread, which direct I/O splits into 1 MiB FUSE reads; a window grown
-// on those would fetch past every chunk read. Only the piece after a full
-// 1 MiB piece is fetched ahead (observe).
-const fusePiece = 1 << 20 // fs's max FUSE read (MountOptions.MaxWrite)
+// on those would fetch past every chunk read. Only the pieces after a full
+// 1 MiB piece are fetched ahead (observe): the kernel sends a pread's
+// pieces one after another, each when the previous one is answered, so
+// one piece ahead cost a 4 MB chunk three round trips. After the first
+// full piece of a pread (it may follow a seek) the next fusePiecesAhead
+// pieces are fetched, covering HDF5 chunks up to 4 MiB (netCDF's default
+// chunking aims at 4 MiB) in one round trip as far as the fetch slots
+// allow (read-ahead gets three quarters of them: two pieces beside the
+// first one's eight blocks); after later ones, one more. The first piece
+// is short by the offset of the program's buffer in its first page (the
+// kernel maps whole pages of it), so a piece is a read of at least
+// fusePiece-pageSize bytes.
+const (
+	fusePiece       = 1 << 20 // fs's max FUSE read (MountOptions.MaxWrite)
+	fusePiecesAhead = 3
+	pageSize        = 4096
+)
 
 func newPattern(block, chunkSize int64) pattern {
 	return pattern{cs: block, tol: max(block, chunkSize), chunk: -1}
@@ -58,8 +73,8 @@ func (p *pattern) observe(off, n int64) int {
 	last := (off + n - 1) / p.cs
 	if !sequential {
 		p.seeks++
-		p.run, p.window, p.next, p.chunk = n, 0, off+n, last
-		return 0
+		p.run, p.window, p.next, p.chunk, p.pieces = n, 0, off+n, last, 0
+		return p.piece(n)
 	}
 	p.run += n
 	p.next = max(p.next, off+n)
@@ -72,10 +87,7 @@ func (p *pattern) observe(off, n int64) int {
 		// piece of a larger pread (direct I/O splits them), whose next
 		// piece follows at once: fetch that, no more.
 		p.window = 0
-		if n >= fusePiece {
-			return int((n + p.cs - 1) / p.cs)
-		}
-		return 0
+		return p.piece(n)
 	}
 	switch {
 	case p.window == 0:
@@ -84,6 +96,21 @@ func (p *pattern) observe(off, n int64) int {
 		p.window, p.chunk = min(2*p.window, maxWindow), last
 	}
 	return p.window
+}
+
+// piece returns, for a reader of small blocks, the blocks to fetch after a
+// read of n bytes that may be a piece of a larger pread.
+func (p *pattern) piece(n int64) int {
+	if p.tol <= p.cs || n <= fusePiece-pageSize {
+		p.pieces = 0
+		return 0
+	}
+	p.pieces++
+	ahead := int64(fusePiece)
+	if p.pieces == 1 {
+		ahead = fusePiecesAhead * fusePiece
+	}
+	return int((ahead + p.cs - 1) / p.cs)
 }
 
 // random reports gcsfuse's random mode: 2+ seeks with a small average read
