@@ -23,6 +23,7 @@ import (
 //   - every array directory holding exactly one small data object (a
 //     dimension coordinate, which xarray reads whole at open) gets it
 //     fetched, before the metadata says which arrays are coordinates.
+//
 // Then the reader's stat, its reads of the documents and of the
 // coordinates all find their answers in flight: about two round trips.
 const (
