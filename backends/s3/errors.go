@@ -2,11 +2,14 @@ package s3
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	smithy "github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -174,4 +177,20 @@ func (s *Store) bucketNotExist(op, key, bucket string, cause error) error {
 
 func (s *Store) noBucketHint(bucket string) string {
 	return fmt.Sprintf("no bucket %q at %s; check buckets: in the config", bucket, s.endpoint)
+}
+
+// badCertificate stops the SDK's retries of a TLS verification failure:
+// no retry heals an untrusted or mismatched certificate, and five
+// handshakes only delay the error that says what to fix.
+func badCertificate(err error) aws.Ternary {
+	var (
+		unknown  x509.UnknownAuthorityError
+		invalid  x509.CertificateInvalidError
+		hostname x509.HostnameError
+		verify   *tls.CertificateVerificationError
+	)
+	if errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &hostname) || errors.As(err, &verify) {
+		return aws.FalseTernary
+	}
+	return aws.UnknownTernary
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -109,7 +108,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		o.DisableLogOutputChecksumValidationSkipped = true
 		o.Retryer = retry.NewStandard(func(ro *retry.StandardOptions) {
 			ro.MaxAttempts = cfg.MaxAttempts
-			ro.Retryables = append(slices.Clone(ro.Retryables), retry.IsErrorRetryableFunc(brokenBody))
+			// A bad certificate is decided first: the SDK's own list would
+			// retry it as a connection error.
+			ro.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(badCertificate)}, ro.Retryables...)
+			ro.Retryables = append(ro.Retryables, retry.IsErrorRetryableFunc(brokenBody))
 		})
 		if cfg.HTTPClient != nil {
 			o.HTTPClient = cfg.HTTPClient
