@@ -114,28 +114,11 @@ func writeBlock(tmpDir, id string, p []byte) (string, error) {
 // end with the payload, and the payload must match its CRC-32C. Any
 // mismatch is an error wrapping errCorrupt; p then holds garbage.
 func readBlock(path, id string, p []byte) error {
-	f, err := os.Open(path)
+	f, sum, err := openBlock(path, id, len(p))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	var fixed [headerFixed]byte
-	if _, err := io.ReadFull(f, fixed[:]); err != nil {
-		return fmt.Errorf("%w: header: %v", errCorrupt, err)
-	}
-	if string(fixed[:len(magic)]) != magic {
-		return fmt.Errorf("%w: bad magic", errCorrupt)
-	}
-	sum := binary.LittleEndian.Uint32(fixed[len(magic):])
-	idLen := binary.LittleEndian.Uint32(fixed[len(magic)+4:])
-	n := binary.LittleEndian.Uint64(fixed[len(magic)+8:])
-	if idLen != uint32(len(id)) || idLen > maxIdentity || n != uint64(len(p)) {
-		return fmt.Errorf("%w: header names another block", errCorrupt)
-	}
-	got := make([]byte, idLen)
-	if _, err := io.ReadFull(f, got); err != nil || string(got) != id {
-		return fmt.Errorf("%w: header names another block", errCorrupt)
-	}
 	if _, err := io.ReadFull(f, p); err != nil {
 		return fmt.Errorf("%w: payload: %v", errCorrupt, err)
 	}
@@ -147,4 +130,78 @@ func readBlock(path, id string, p []byte) error {
 		return fmt.Errorf("%w: checksum mismatch", errCorrupt)
 	}
 	return nil
+}
+
+// readBlockRange reads bytes [sub, sub+len(p)) of the n-byte payload of
+// the block file at path into p. The whole payload is still checked: it
+// streams through the CRC in small pieces, so a slice of a big block
+// costs no buffer of the block's size.
+func readBlockRange(path, id string, n int, p []byte, sub int) error {
+	f, sum, err := openBlock(path, id, n)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	crc := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	buf := make([]byte, 64<<10)
+	for pos := 0; pos < n; {
+		k, err := io.ReadFull(f, buf[:min(len(buf), n-pos)])
+		if err != nil {
+			return fmt.Errorf("%w: payload: %v", errCorrupt, err)
+		}
+		crc.Write(buf[:k])
+		// The part of [pos, pos+k) that falls in [sub, sub+len(p)).
+		lo, hi := max(pos, sub), min(pos+k, sub+len(p))
+		if lo < hi {
+			copy(p[lo-sub:hi-sub], buf[lo-pos:hi-pos])
+		}
+		pos += k
+	}
+	var extra [1]byte
+	if k, _ := f.Read(extra[:]); k != 0 {
+		return fmt.Errorf("%w: longer than its header says", errCorrupt)
+	}
+	if crc.Sum32() != sum {
+		return fmt.Errorf("%w: checksum mismatch", errCorrupt)
+	}
+	return nil
+}
+
+// openBlock opens the block file at path and checks its header: it must
+// carry identity id and a payload of n bytes. The file is left at the
+// start of the payload; the payload's CRC-32C is returned.
+func openBlock(path, id string, n int) (*os.File, uint32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	sum, err := checkHeader(f, id, n)
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, sum, nil
+}
+
+// checkHeader reads and checks a block header from r.
+func checkHeader(r io.Reader, id string, n int) (uint32, error) {
+	f := r
+	var fixed [headerFixed]byte
+	if _, err := io.ReadFull(f, fixed[:]); err != nil {
+		return 0, fmt.Errorf("%w: header: %v", errCorrupt, err)
+	}
+	if string(fixed[:len(magic)]) != magic {
+		return 0, fmt.Errorf("%w: bad magic", errCorrupt)
+	}
+	sum := binary.LittleEndian.Uint32(fixed[len(magic):])
+	idLen := binary.LittleEndian.Uint32(fixed[len(magic)+4:])
+	size := binary.LittleEndian.Uint64(fixed[len(magic)+8:])
+	if idLen != uint32(len(id)) || idLen > maxIdentity || size != uint64(n) {
+		return 0, fmt.Errorf("%w: header names another block", errCorrupt)
+	}
+	got := make([]byte, idLen)
+	if _, err := io.ReadFull(f, got); err != nil || string(got) != id {
+		return 0, fmt.Errorf("%w: header names another block", errCorrupt)
+	}
+	return sum, nil
 }

@@ -67,34 +67,56 @@ func (t *Tier) rebuild() error {
 }
 
 // get fills p with block k from the queue or from disk and reports
-// whether it did. A block that fails its check is deleted.
+// whether it did, counting a hit or a miss.
 func (t *Tier) get(k blockKey, p []byte) bool {
+	ok := t.lookup(k, p, 0)
+	t.count(ok)
+	return ok
+}
+
+// count records the outcome of one read.
+func (t *Tier) count(hit bool) {
+	if hit {
+		t.hits.Add(1)
+	} else {
+		t.misses.Add(1)
+	}
+}
+
+// lookup fills p with bytes [sub, sub+len(p)) of block k (k.n bytes)
+// from the queue or from disk and reports whether it did. A block that
+// fails its check is deleted.
+func (t *Tier) lookup(k blockKey, p []byte, sub int) bool {
+	if sub < 0 || sub+len(p) > k.n {
+		return false
+	}
 	name := k.name()
 	t.mu.Lock()
-	if buf, ok := t.pending[name]; ok && len(buf) == len(p) {
-		copy(p, buf)
+	if buf, ok := t.pending[name]; ok && len(buf) == k.n {
+		copy(p, buf[sub:])
 		t.mu.Unlock()
-		t.hits.Add(1)
 		return true
 	}
 	el, ok := t.index[name]
 	if !ok || t.closed {
 		t.mu.Unlock()
-		t.misses.Add(1)
 		return false
 	}
 	t.lru.MoveToFront(el)
 	t.mu.Unlock()
 
 	path := blockPath(t.v1, name)
-	err := readBlock(path, k.identity(), p)
+	var err error
+	if sub == 0 && len(p) == k.n {
+		err = readBlock(path, k.identity(), p)
+	} else {
+		err = readBlockRange(path, k.identity(), k.n, p, sub)
+	}
 	if err == nil {
 		now := time.Now()
 		os.Chtimes(path, now, now) // LRU order for the next Open; best effort
-		t.hits.Add(1)
 		return true
 	}
-	t.misses.Add(1)
 	if errors.Is(err, errCorrupt) {
 		t.corrupt.Add(1)
 		t.log.Warn("disk cache block failed its check; deleted, reading from the store", "key", k.key, "offset", k.off, "err", err)

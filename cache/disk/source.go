@@ -38,7 +38,20 @@ func (s *source) ReadAt(ctx context.Context, ref backends.ObjectRef, p []byte, o
 		return s.inner.ReadAt(ctx, ref, p, off)
 	}
 	k := blockKey{remote: s.remote, key: ref.Key, version: ref.Version, off: off, n: len(p)}
-	if s.t.get(k, p) {
+	hit := s.t.lookup(k, p, 0)
+	if !hit && s.t.opts.Align > 0 {
+		// A reader that fetches in smaller pieces (a random reader's
+		// blocks, NetCDF blocks) finds them inside the chunk-aligned block
+		// a sequential read stored.
+		a := s.t.opts.Align
+		boff := off / a * a
+		if bn := min(a, ref.Size-boff); bn > 0 && (boff != off || bn != int64(len(p))) && off+int64(len(p)) <= boff+bn {
+			outer := blockKey{remote: s.remote, key: ref.Key, version: ref.Version, off: boff, n: int(bn)}
+			hit = s.t.lookup(outer, p, int(off-boff))
+		}
+	}
+	s.t.count(hit)
+	if hit {
 		return len(p), nil
 	}
 	n, err := s.inner.ReadAt(ctx, ref, p, off)

@@ -31,7 +31,11 @@ type Options struct {
 	Dir        string // created 0700 if missing
 	Cap        int64  // bytes of block files kept; must be > 0
 	QueueBytes int64  // blocks waiting to be written; 0 -> DefaultQueueBytes
-	Logger     *slog.Logger
+	// Align is the chunk cache's chunk size: a read missing its own
+	// block is looked for inside the Align-aligned block that holds it.
+	// 0 means exact blocks only.
+	Align  int64
+	Logger *slog.Logger
 }
 
 // Stats are a Tier's counters.

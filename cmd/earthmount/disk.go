@@ -34,7 +34,11 @@ func openDiskTier(cfg *config.Config, getenv func(string) string, log *slog.Logg
 		dir = filepath.Join(getenv("HOME"), rest)
 	}
 	queue := diskQueueBytes(cfg)
-	t, err := disk.Open(disk.Options{Dir: dir, Cap: cfg.Cache.Disk, QueueBytes: queue, Logger: log})
+	align := cfg.Cache.ChunkSize
+	if align == 0 {
+		align = cache.DefaultChunkSize
+	}
+	t, err := disk.Open(disk.Options{Dir: dir, Cap: cfg.Cache.Disk, QueueBytes: queue, Align: align, Logger: log})
 	if errors.Is(err, disk.ErrLocked) {
 		log.Warn("disk cache directory in use by another earthmount; this mount runs without a disk cache (give it its own cache.dir)", "err", err)
 		return nil, nil
