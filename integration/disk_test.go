@@ -73,23 +73,7 @@ func (e *diskEnv) mount(t *testing.T, memory, disk string) *testenv.Mount {
 	need(t, err)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	need(t, os.WriteFile(cfgPath, doc, 0o600))
-	mnt := filepath.Join(dir, "mnt")
-	need(t, os.Mkdir(mnt, 0o755))
-	m, err := testenv.StartMount(t.Context(), testenv.MountOptions{
-		Binary: e.h.bin, Config: cfgPath, Target: "s3", Mountpoint: mnt,
-		LogPath: filepath.Join(dir, "earthmount.log"), Home: filepath.Join(dir, "home"),
-	})
-	need(t, err)
-	t.Cleanup(func() {
-		err := m.Close()
-		if err != nil {
-			t.Errorf("teardown: %v", err)
-		}
-		if t.Failed() || err != nil {
-			t.Logf("earthmount log (%s, tail):\n%s", m.LogPath(), m.Log())
-		}
-	})
-	return m
+	return e.h.mount(t, mountSpec{cfgPath: cfgPath, target: "s3"})
 }
 
 // stop unmounts with SIGTERM, which writes the disk tier's queue out.

@@ -127,24 +127,7 @@ func pangeoEnv(t *testing.T, iss *oidcemu.Issuer, ks *keystoneemu.Keystone, acce
 // built-in remotes from the environment).
 func (e *eoscEnv) mountEOSC(t *testing.T, cfgPath, target string, args ...string) *testenv.Mount {
 	t.Helper()
-	dir := t.TempDir()
-	mp := filepath.Join(dir, "mnt")
-	need(t, os.Mkdir(mp, 0o755))
-	m, err := testenv.StartMount(t.Context(), testenv.MountOptions{
-		Binary: e.h.bin, Config: cfgPath, Target: target, Mountpoint: mp, Args: args,
-		LogPath: filepath.Join(dir, "earthmount.log"), Home: filepath.Join(dir, "home"),
-	})
-	need(t, err)
-	t.Cleanup(func() {
-		err := m.Close()
-		if err != nil {
-			t.Errorf("teardown: %v", err)
-		}
-		if t.Failed() || err != nil {
-			t.Logf("earthmount log (%s, tail):\n%s", m.LogPath(), m.Log())
-		}
-	})
-	return m
+	return e.h.mount(t, mountSpec{cfgPath: cfgPath, noConfig: cfgPath == "", target: target, args: args})
 }
 
 func (e *eoscEnv) testFederated(t *testing.T) {

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,22 +93,5 @@ func splitStorageURL(t *testing.T, u string) (base, account string) {
 // command-line flags.
 func mountConfigArgs(t *testing.T, h *harness, cfgPath string, args ...string) *testenv.Mount {
 	t.Helper()
-	dir := t.TempDir()
-	mnt := filepath.Join(dir, "mnt")
-	need(t, os.Mkdir(mnt, 0o755))
-	m, err := testenv.StartMount(t.Context(), testenv.MountOptions{
-		Binary: h.bin, Config: cfgPath, Mountpoint: mnt, Args: args,
-		LogPath: filepath.Join(dir, "earthmount.log"), Home: filepath.Join(dir, "home"),
-	})
-	need(t, err)
-	t.Cleanup(func() {
-		err := m.Close()
-		if err != nil {
-			t.Errorf("teardown: %v", err)
-		}
-		if t.Failed() || err != nil {
-			t.Logf("earthmount log (%s, tail):\n%s", m.LogPath(), m.Log())
-		}
-	})
-	return m
+	return h.mount(t, mountSpec{cfgPath: cfgPath, args: args})
 }

@@ -89,9 +89,12 @@ func startToxiproxy(t *testing.T) *testenv.Toxiproxy {
 // mountSpec is what one mount needs beyond the harness.
 type mountSpec struct {
 	cfg        testenv.Config
+	cfgPath    string   // a config file the test wrote; used instead of cfg
+	noConfig   bool     // no config file: the built-in remotes
 	target     string   // REMOTE[:PATH] or "" for every remote
 	args       []string // extra flags
 	mountpoint string   // "" means a fresh directory
+	home       string   // earthmount's $HOME; "" means a fresh directory
 }
 
 // mount writes the config, starts earthmount and registers its teardown,
@@ -104,11 +107,17 @@ func (h *harness) mount(t *testing.T, spec mountSpec) *testenv.Mount {
 		spec.mountpoint = filepath.Join(dir, "mnt")
 		need(t, os.Mkdir(spec.mountpoint, 0o755))
 	}
-	cfgPath := filepath.Join(dir, "config.yaml")
-	need(t, spec.cfg.Write(cfgPath))
+	cfgPath := spec.cfgPath
+	if cfgPath == "" && !spec.noConfig {
+		cfgPath = filepath.Join(dir, "config.yaml")
+		need(t, spec.cfg.Write(cfgPath))
+	}
+	if spec.home == "" {
+		spec.home = filepath.Join(dir, "home")
+	}
 	m, err := testenv.StartMount(t.Context(), testenv.MountOptions{
 		Binary: h.bin, Config: cfgPath, Target: spec.target, Mountpoint: spec.mountpoint,
-		Args: spec.args, LogPath: filepath.Join(dir, "earthmount.log"), Home: filepath.Join(dir, "home"),
+		Args: spec.args, LogPath: filepath.Join(dir, "earthmount.log"), Home: spec.home,
 	})
 	need(t, err)
 	t.Cleanup(func() {

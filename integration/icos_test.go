@@ -47,23 +47,8 @@ func (h *harness) mountICOSYAML(t *testing.T, yaml string, setup func(creds stri
 	}
 	cfg := filepath.Join(dir, "config.yaml")
 	need(t, os.WriteFile(cfg, []byte(yaml), 0o600))
-	mnt := filepath.Join(dir, "mnt")
-	need(t, os.Mkdir(mnt, 0o755))
-	mo, err := testenv.StartMount(t.Context(), testenv.MountOptions{
-		Binary: h.bin, Config: cfg, Mountpoint: mnt, Args: append([]string{"--log-level", "debug"}, flags...),
-		LogPath: filepath.Join(dir, "earthmount.log"), Home: m.home,
-	})
-	need(t, err)
-	t.Cleanup(func() {
-		err := mo.Close()
-		if err != nil {
-			t.Errorf("teardown: %v", err)
-		}
-		if t.Failed() || err != nil {
-			t.Logf("earthmount log (%s, tail):\n%s", mo.LogPath(), mo.Log())
-		}
-	})
-	m.Mount, m.root = mo, filepath.Join(mnt, "icos")
+	mo := h.mount(t, mountSpec{cfgPath: cfg, home: m.home, args: append([]string{"--log-level", "debug"}, flags...)})
+	m.Mount, m.root = mo, filepath.Join(mo.Dir, "icos")
 	return m
 }
 

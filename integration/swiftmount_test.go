@@ -124,22 +124,5 @@ func swiftNativeMount(t *testing.T, sw *testenv.Swift, client *gophercloud.Servi
 // harness.mount.
 func mountConfig(t *testing.T, h *harness, cfgPath, target string) *testenv.Mount {
 	t.Helper()
-	dir := t.TempDir()
-	mnt := filepath.Join(dir, "mnt")
-	need(t, os.Mkdir(mnt, 0o755))
-	m, err := testenv.StartMount(t.Context(), testenv.MountOptions{
-		Binary: h.bin, Config: cfgPath, Target: target, Mountpoint: mnt,
-		LogPath: filepath.Join(dir, "earthmount.log"), Home: filepath.Join(dir, "home"),
-	})
-	need(t, err)
-	t.Cleanup(func() {
-		err := m.Close()
-		if err != nil {
-			t.Errorf("teardown: %v", err)
-		}
-		if t.Failed() || err != nil {
-			t.Logf("earthmount log (%s, tail):\n%s", m.LogPath(), m.Log())
-		}
-	})
-	return m
+	return h.mount(t, mountSpec{cfgPath: cfgPath, target: target})
 }
