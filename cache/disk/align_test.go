@@ -30,12 +30,7 @@ func TestSmallerReadsInsideAlignedBlock(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			store := newFakeStore()
 			store.put(ref.Key, data)
-			tier, err := Open(Options{Dir: t.TempDir(), Cap: 1 << 20, Align: align})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { tier.Close() })
-			src := tier.Wrap(store, "r")
+			tier, src := openAligned(t, store, align)
 			for off := int64(0); off < ref.Size; off += align {
 				read(t, src, ref, off, int(min(align, ref.Size-off)), data)
 			}
@@ -51,12 +46,7 @@ func TestSmallerReadsInsideAlignedBlock(t *testing.T) {
 	t.Run("corrupt outer block", func(t *testing.T) {
 		store := newFakeStore()
 		store.put(ref.Key, data)
-		tier, err := Open(Options{Dir: t.TempDir(), Cap: 1 << 20, Align: align})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { tier.Close() })
-		src := tier.Wrap(store, "r")
+		tier, src := openAligned(t, store, align)
 		read(t, src, ref, align, align, data)
 		flush(t, tier)
 		path := pathOf(tier, "r", ref, align, align)
@@ -80,4 +70,16 @@ func TestSmallerReadsInsideAlignedBlock(t *testing.T) {
 			t.Fatalf("Corrupt = %d, want 1", s.Corrupt)
 		}
 	})
+}
+
+// openAligned opens a tier aligned to align in a fresh directory and wraps
+// store as remote "r".
+func openAligned(t *testing.T, store Source, align int64) (*Tier, Source) {
+	t.Helper()
+	tier, err := Open(Options{Dir: t.TempDir(), Cap: 1 << 20, Align: align})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tier.Close() })
+	return tier, tier.Wrap(store, "r")
 }
