@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/earthmount/earthmount/backends"
 )
@@ -113,51 +112,21 @@ func (s *Store) copyObject(ctx context.Context, op, src, dst string, meta map[st
 // multipartCopy copies an object bigger than copyLimit in parts.
 func (s *Store) multipartCopy(ctx context.Context, sb, so, db, do string, head *s3.HeadObjectOutput, meta map[string]string) (string, error) {
 	size := aws.ToInt64(head.ContentLength)
-	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket: aws.String(db), Key: aws.String(do), Metadata: meta, ContentType: head.ContentType,
-	})
-	if err != nil {
-		return "", err
-	}
-	id := created.UploadId
-	psize := copyPartsFor(size, s.copyLimit)
-	n := int((size + psize - 1) / psize)
-	parts := make([]types.CompletedPart, n)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(copyPartConcurrency)
-	for i := range n {
-		g.Go(func() error {
-			off := int64(i) * psize
-			end := min(off+psize, size) - 1
-			num := aws.Int32(int32(i + 1))
-			out, err := s.client.UploadPartCopy(gctx, &s3.UploadPartCopyInput{
-				Bucket: aws.String(db), Key: aws.String(do), UploadId: id, PartNumber: num,
-				CopySource: aws.String(copySource(sb, so)), CopySourceIfMatch: head.ETag,
-				CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", off, end)),
-			})
-			if err != nil {
-				return err
-			}
-			if out.CopyPartResult == nil {
-				return fmt.Errorf("part %d: no ETag in the copy result", i+1)
-			}
-			parts[i] = types.CompletedPart{ETag: out.CopyPartResult.ETag, PartNumber: num}
-			return nil
+	create := &s3.CreateMultipartUploadInput{Bucket: aws.String(db), Key: aws.String(do), Metadata: meta, ContentType: head.ContentType}
+	return s.runMultipart(ctx, create, size, copyPartsFor(size, s.copyLimit), copyPartConcurrency, func(ctx context.Context, id *string, num *int32, off, length int64) (*string, error) {
+		out, err := s.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+			Bucket: aws.String(db), Key: aws.String(do), UploadId: id, PartNumber: num,
+			CopySource: aws.String(copySource(sb, so)), CopySourceIfMatch: head.ETag,
+			CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+length-1)),
 		})
-	}
-	err = g.Wait()
-	if err == nil {
-		var out *s3.CompleteMultipartUploadOutput
-		out, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-			Bucket: aws.String(db), Key: aws.String(do), UploadId: id,
-			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-		})
-		if err == nil {
-			return trimETag(aws.ToString(out.ETag)), nil
+		if err != nil {
+			return nil, err
 		}
-	}
-	s.abort(ctx, db, do, id)
-	return "", err
+		if out.CopyPartResult == nil {
+			return nil, fmt.Errorf("part %d: no ETag in the copy result", aws.ToInt32(num))
+		}
+		return out.CopyPartResult.ETag, nil
+	})
 }
 
 // abort ends a failed multipart upload or copy, even when the caller gave

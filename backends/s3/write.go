@@ -63,31 +63,46 @@ func (s *Store) Upload(ctx context.Context, key string, body io.ReaderAt, size i
 // multipart uploads body in parts and completes the upload, or aborts it
 // so that no parts are left behind to be billed.
 func (s *Store) multipart(ctx context.Context, bucket, object string, body io.ReaderAt, size int64, meta map[string]string) (string, error) {
-	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket: aws.String(bucket), Key: aws.String(object), Metadata: meta,
+	psize := partSize(size)
+	create := &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(object), Metadata: meta}
+	return s.runMultipart(ctx, create, size, psize, partConcurrency, func(ctx context.Context, id *string, num *int32, off, length int64) (*string, error) {
+		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(bucket), Key: aws.String(object), UploadId: id, PartNumber: num,
+			Body: io.NewSectionReader(body, off, length), ContentLength: aws.Int64(length),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out.ETag, nil
 	})
+}
+
+// partFunc sends part num ([off, off+length) of the object) of multipart
+// upload id and returns the part's ETag.
+type partFunc func(ctx context.Context, id *string, num *int32, off, length int64) (*string, error)
+
+// runMultipart creates the multipart upload, sends the parts of psize
+// bytes of a size-byte object conc at a time with part, and completes it.
+// On any failure it aborts the upload: its parts cost storage.
+func (s *Store) runMultipart(ctx context.Context, create *s3.CreateMultipartUploadInput, size, psize int64, conc int, part partFunc) (string, error) {
+	created, err := s.client.CreateMultipartUpload(ctx, create)
 	if err != nil {
 		return "", err
 	}
 	id := created.UploadId
-	psize := partSize(size)
 	n := int((size + psize - 1) / psize)
 	parts := make([]types.CompletedPart, n)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(partConcurrency)
+	g.SetLimit(conc)
 	for i := range n {
 		g.Go(func() error {
 			off := int64(i) * psize
-			length := min(psize, size-off)
 			num := aws.Int32(int32(i + 1))
-			out, err := s.client.UploadPart(gctx, &s3.UploadPartInput{
-				Bucket: aws.String(bucket), Key: aws.String(object), UploadId: id, PartNumber: num,
-				Body: io.NewSectionReader(body, off, length), ContentLength: aws.Int64(length),
-			})
+			etag, err := part(gctx, id, num, off, min(psize, size-off))
 			if err != nil {
 				return err
 			}
-			parts[i] = types.CompletedPart{ETag: out.ETag, PartNumber: num}
+			parts[i] = types.CompletedPart{ETag: etag, PartNumber: num}
 			return nil
 		})
 	}
@@ -95,14 +110,14 @@ func (s *Store) multipart(ctx context.Context, bucket, object string, body io.Re
 	if err == nil {
 		var out *s3.CompleteMultipartUploadOutput
 		out, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-			Bucket: aws.String(bucket), Key: aws.String(object), UploadId: id,
+			Bucket: create.Bucket, Key: create.Key, UploadId: id,
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 		})
 		if err == nil {
 			return trimETag(aws.ToString(out.ETag)), nil
 		}
 	}
-	s.abort(ctx, bucket, object, id)
+	s.abort(ctx, aws.ToString(create.Bucket), aws.ToString(create.Key), id)
 	return "", err
 }
 
