@@ -77,9 +77,12 @@
 //   - TreeAhead: a program that opens a directory's files in listing
 //     order (cp -r, rsync, tar) gets the next small files fetched
 //     ahead, in parallel (treeahead.go).
-//   - Zarr: stores are recognised from their metadata documents, their
-//     directories are listed whole instead of probed per chunk, their
-//     coordinate arrays fetched at open, and a per-array predictor
+//   - Zarr: stores are recognised from their metadata documents or a
+//     *.zarr name; a store's lookup lists it flat at once (Meta.Walk) and
+//     fetches its metadata documents and lone coordinate chunks in
+//     parallel (zarr_open.go); their directories are listed whole instead
+//     of probed per chunk, their coordinate arrays fetched at open, and a
+//     per-array predictor
 //     (stride along any axis, neighbours, sibling arrays, with back-off)
 //     chooses the chunk objects to fetch next (zarr.go, zarrpredict.go).
 //
