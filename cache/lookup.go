@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/earthmount/earthmount/backends"
@@ -56,7 +57,7 @@ func (m *Meta) answer(prefix, name string) (lookupResult, bool) {
 		if e, ok := l.find(name); ok {
 			return lookupResult{e: e}, true
 		}
-		if l.complete && m.exhaustive(prefix) {
+		if (l.complete || walkPassed(l.walk, prefix+name)) && m.exhaustive(prefix) {
 			return lookupResult{err: m.notExist(prefix + name)}, true
 		}
 	}
@@ -67,6 +68,23 @@ func (m *Meta) answer(prefix, name string) (lookupResult, bool) {
 		m.lookups.Remove(prefix + name)
 	}
 	return lookupResult{}, false
+}
+
+// walkPassed reports whether the walk filling a listing has passed every
+// key that could make key an entry (key itself and key+"/..."): then a
+// name the listing does not hold does not exist, before the listing is
+// complete. The root of a walked Zarr store completes only when the walk
+// ends, but zarr's probes for missing documents (.zarray at the root)
+// sort before the first array's keys.
+// LOCKS_REQUIRED(m.mu)
+func walkPassed(w *walk, key string) bool {
+	if w == nil || w.aborted {
+		return false
+	}
+	if _, alias := aliasBase(key[strings.LastIndexByte(key, '/')+1:]); alias {
+		return false
+	}
+	return w.last > key+"/" && !strings.HasPrefix(w.last, key+"/")
 }
 
 // lookupInListing reads the whole listing of prefix (cached afterwards)
@@ -80,6 +98,9 @@ func (m *Meta) lookupInListing(ctx context.Context, prefix, name string) (Entry,
 		}
 		if err != nil {
 			return Entry{}, err
+		}
+		if r, ok := m.answer(prefix, name); ok {
+			return r.e, r.err // seen, or passed by a walk (walkPassed)
 		}
 	}
 	m.mu.Lock()

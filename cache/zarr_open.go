@@ -31,6 +31,7 @@ const (
 	zOpenDocMax    = 1 << 20 // metadata documents fetched at open up to this size
 	zOpenCoordMax  = 1 << 20 // a lone data object up to this size is fetched at open
 	zOpenCoordsMax = 32      // lone data objects fetched at open
+	zOpenScan      = 1000    // entries of an array directory read to see its size
 	zOpenTimeout   = time.Minute
 )
 
@@ -65,48 +66,44 @@ func (z *Zarr) openStore(root string) {
 }
 
 // fetchAtOpen reads the walked listings of root and its array
-// directories and starts the fetches at open.
+// directories as the walk delivers them and starts the fetches at open.
+// The root's entries arrive only as the walk passes each array's keys,
+// so it stops at the first array directory of zOpenScan entries or more:
+// a large store is not listed to its end for this (the coordinates
+// parsed from .zmetadata are still fetched, zarr.go).
 func (z *Zarr) fetchAtOpen(ctx context.Context, root string) {
-	entries, err := z.listAll(ctx, root)
-	if err != nil {
-		z.log.Debug("zarr: store not listed", "root", root, "err", err)
-		return
-	}
 	zarr, consolidated := false, false
-	var dirs []string
-	for _, e := range entries {
-		switch {
-		case e.Dir:
-			if len(dirs) < zOpenDirs {
-				dirs = append(dirs, root+e.Name+"/")
+	dirs, coords, coordBytes := 0, 0, int64(0)
+	err := z.listUntil(ctx, root, func(e Entry) bool {
+		if !e.Dir {
+			if isZarrMeta(e.Name) || e.Name == ".zattrs" {
+				zarr = true
+				consolidated = consolidated || e.Name == ".zmetadata"
+				z.fetchDoc(root, e)
 			}
-		case isZarrMeta(e.Name) || e.Name == ".zattrs":
-			zarr = true
-			consolidated = consolidated || e.Name == ".zmetadata"
-			z.fetchDoc(root, e)
+			return true
 		}
-	}
-	if !zarr {
-		z.mu.Lock()
-		delete(z.roots, root) // not a store: per-name lookups again
-		z.mu.Unlock()
-		return
-	}
-	coords, coordBytes := 0, int64(0)
-	for _, dir := range dirs {
+		if dirs++; dirs > zOpenDirs {
+			return false
+		}
+		dir := root + e.Name + "/"
 		var lone []Entry // data objects and sub-directories, up to two
+		n := 0
 		err := z.listUntil(ctx, dir, func(e Entry) bool {
-			if !e.Dir && (isZarrMeta(e.Name) || e.Name == ".zattrs") {
+			n++
+			switch {
+			case !e.Dir && (isZarrMeta(e.Name) || e.Name == ".zattrs"):
+				zarr = true
 				if !consolidated {
 					z.fetchDoc(dir, e)
 				}
-				return true
+			case len(lone) < 2:
+				lone = append(lone, e)
 			}
-			lone = append(lone, e)
-			return len(lone) < 2 // documents sort first: enough seen
+			return n < zOpenScan
 		})
-		if err != nil {
-			return
+		if err != nil || n >= zOpenScan {
+			return false // a large array: the rest of the store is far
 		}
 		if len(lone) == 1 && !lone[0].Dir && lone[0].Info.Size <= zOpenCoordMax &&
 			coords < zOpenCoordsMax && coordBytes+lone[0].Info.Size <= zOpenCoordsMax*zOpenCoordMax/8 {
@@ -114,6 +111,15 @@ func (z *Zarr) fetchAtOpen(ctx context.Context, root string) {
 			coordBytes += lone[0].Info.Size
 			z.c.prefetchChunk(z.src, z.remote, lone[0].Info, 0)
 		}
+		return true
+	})
+	if err != nil {
+		z.log.Debug("zarr: store not listed", "root", root, "err", err)
+	}
+	if !zarr && err == nil {
+		z.mu.Lock()
+		delete(z.roots, root) // not a store: per-name lookups again
+		z.mu.Unlock()
 	}
 }
 
@@ -125,18 +131,6 @@ func (z *Zarr) fetchDoc(prefix string, e Entry) {
 	}
 	z.c.prefetchChunk(z.src, z.remote, e.Info, 0)
 	z.Found(prefix, e)
-}
-
-// listAll returns the entries of the directory prefix (from the walk's
-// listing, or a listing of its own when the walk did not reach it), up
-// to zListMax.
-func (z *Zarr) listAll(ctx context.Context, prefix string) ([]Entry, error) {
-	var out []Entry
-	err := z.listUntil(ctx, prefix, func(e Entry) bool {
-		out = append(out, e)
-		return len(out) <= zListMax
-	})
-	return out, err
 }
 
 // listUntil passes the entries of the directory prefix to each, in name

@@ -1,9 +1,15 @@
 package cache
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/earthmount/earthmount/backends"
 )
 
 // TestZarrOpenStore: the lookup of a directory named *.zarr lists the
@@ -74,5 +80,53 @@ func TestZarrOpenNotAStore(t *testing.T) {
 	waitFor(t, "not a root", func() bool { return !fx.z.listWhole("b/x.zarr/") })
 	if got := fx.src.read(); len(got) != 0 {
 		t.Errorf("fetched %v from a directory that is not a store", got)
+	}
+}
+
+// TestZarrOpenLargeStore: in a store larger than a listing page, zarr's
+// probes for documents that are not there (.zarray at a group's root) are
+// answered from the first page of the store's flat listing: they sort
+// before the arrays' keys, which the walk has passed. Nothing waits for
+// the walk to reach the end of the store (here it never gets past the
+// first page).
+func TestZarrOpenLargeStore(t *testing.T) {
+	fx := newZarrFixture(t, 0, 64<<10)
+	fx.meta.pageLimit = 50
+	root := "b/big.zarr/"
+	fx.put(t, root+".zgroup", []byte(`{"zarr_format": 2}`))
+	fx.put(t, root+"a/.zarray", []byte(`{"zarr_format": 2, "shape": [600], "chunks": [1], "dtype": "<f4", "compressor": null, "fill_value": 0, "order": "C", "filters": null}`))
+	for i := range 600 {
+		fx.put(t, fmt.Sprintf("%sa/%d", root, i), []byte("x"))
+	}
+	var lists atomic.Int64
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	fx.src.store.Hook = func(ctx context.Context, op, key string) error {
+		if op != "list" || lists.Add(1) == 1 {
+			return nil
+		}
+		select { // later pages hang until the test ends
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	fx.z.Looking("b/", "big.zarr")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if e, err := fx.meta.Lookup(ctx, root, ".zgroup"); err != nil || e.Dir {
+		t.Fatalf("lookup of .zgroup: %+v, %v", e, err)
+	}
+	for _, name := range []string{".zarray", ".zmetadata", ".zattrs", "0"} {
+		if _, err := fx.meta.Lookup(ctx, root, name); !errors.Is(err, backends.ErrNotExist) {
+			t.Errorf("lookup of %s: %v, want ErrNotExist from the first page", name, err)
+		}
+	}
+	if e, err := fx.meta.Lookup(ctx, root, "a"); err != nil || !e.Dir {
+		t.Errorf("lookup of a: %+v, %v", e, err)
+	}
+	if c := fx.src.store.Counts(); c["stat"] != 0 {
+		t.Errorf("requests: %v; want no stat", c)
 	}
 }
