@@ -5,10 +5,13 @@ import "slices"
 // Read-ahead policy (per Reader; see doc.go for the summary).
 //
 // A read is sequential when it starts near where the previous reads ended:
-// up to chunkSize/8 before (the kernel sends its async 128 KiB reads
-// slightly out of order; 1 MiB at 8 MiB chunks, Mountpoint's tolerance) or
-// up to one chunk after (a small forward skip still lands in the window;
-// gcsfuse allows 8 MiB). Anything else is a seek. A first read at offset 0
+// up to chunkSize/8 before (1 MiB at 8 MiB chunks, Mountpoint's
+// tolerance), or anywhere back to the start of the current run (the
+// kernel's read-ahead of the mount, 8 MiB, sends up to eight 1 MiB async
+// reads at once, and they arrive in any order: under load a piece several
+// MiB behind the furthest one counted as a seek, and a plain cp of a file
+// turned "random"), or up to one chunk after (a small forward skip still
+// lands in the window; gcsfuse allows 8 MiB). Anything else is a seek. A first read at offset 0
 // starts a sequential run; a first read elsewhere counts as a seek.
 //
 // While reads stay sequential the window starts at one chunk and doubles
@@ -30,6 +33,8 @@ type pattern struct {
 	seeks  int
 	bytes  int64 // total bytes read
 	run    int64 // bytes read in the current sequential run
+	start  int64 // offset where the current run began
+	lo, hi int64 // lowest offset and highest end read so far
 	next   int64 // end of the furthest read of the current run
 	window int   // read-ahead window in chunks; 0 means none
 	chunk  int64 // chunk where the window last grew
@@ -64,16 +69,20 @@ func newPattern(block, chunkSize int64) pattern {
 // observe records a read of n bytes at off and returns the read-ahead
 // window, in chunks after the last chunk of this read.
 func (p *pattern) observe(off, n int64) int {
-	sequential := off >= p.next-p.tol/8 && off <= p.next+p.tol
+	sequential := off >= min(p.start, p.next-p.tol/8) && off <= p.next+p.tol
 	if p.reads == 0 {
 		sequential = off == 0
 	}
+	if p.reads == 0 || off < p.lo {
+		p.lo = off
+	}
+	p.hi = max(p.hi, off+n)
 	p.reads++
 	p.bytes += n
 	last := (off + n - 1) / p.cs
 	if !sequential {
 		p.seeks++
-		p.run, p.window, p.next, p.chunk, p.pieces = n, 0, off+n, last, 0
+		p.run, p.window, p.next, p.chunk, p.pieces, p.start = n, 0, off+n, last, 0, off
 		return p.piece(n)
 	}
 	p.run += n
@@ -114,9 +123,13 @@ func (p *pattern) piece(n int64) int {
 }
 
 // random reports gcsfuse's random mode: 2+ seeks with a small average read
-// per seek, unless the current sequential run is long.
+// per seek, unless the current sequential run is long, and reads that
+// cover under half of the range they span. The last condition keeps a
+// sequential reader whose async reads arrive far out of order (each one
+// looking like a seek) from being taken for a random one: its reads fill
+// the range they span.
 func (p *pattern) random() bool {
-	return p.seeks >= 2 && p.bytes < int64(p.seeks)*p.cs && p.run < 2*p.cs
+	return p.seeks >= 2 && p.bytes < int64(p.seeks)*p.cs && p.run < 2*p.cs && 2*p.bytes < p.hi-p.lo
 }
 
 // shrink halves the window when the budget is tight.

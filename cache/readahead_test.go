@@ -48,6 +48,46 @@ func TestPatternWindows(t *testing.T) {
 	}
 }
 
+// TestPatternKernelReordering: the kernel's read-ahead sends several
+// async reads at once and they arrive in any order, pieces several
+// chunk-eighths behind the furthest one, or a chunk ahead of it, included;
+// a plain sequential copy must never be taken for a random reader (which
+// would fetch small blocks), and within a chunk's reordering it stays one
+// sequential run whose window grows.
+func TestPatternKernelReordering(t *testing.T) {
+	const cs, piece = 1024, 128 // eight pieces per chunk, like 1 MiB FUSE reads of 8 MiB chunks
+	for _, tc := range []struct {
+		name      string
+		batch     int64 // pieces delivered shuffled together
+		wantSeeks bool  // some arrivals may look like seeks
+	}{
+		{"shuffled within each chunk", 8, false},
+		{"shuffled across two chunks", 16, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPattern(cs, cs)
+			rng := rand.New(rand.NewPCG(1, 2))
+			maxWin := p.observe(0, piece) // the program's own first read comes first
+			for b := int64(0); b < 128/tc.batch; b++ {
+				offs := make([]int64, tc.batch)
+				for i := range offs {
+					offs[i] = (b*tc.batch + int64(i)) * piece
+				}
+				rng.Shuffle(len(offs), func(i, j int) { offs[i], offs[j] = offs[j], offs[i] })
+				for _, off := range offs {
+					maxWin = max(maxWin, p.observe(off, piece))
+					if p.random() {
+						t.Fatalf("read at %d made the reader random (%d seeks, %d bytes)", off, p.seeks, p.bytes)
+					}
+				}
+			}
+			if !tc.wantSeeks && (p.seeks > 0 || maxWin < 8) {
+				t.Errorf("%d seeks, largest window %d: want none and a window that grew to 8+", p.seeks, maxWin)
+			}
+		})
+	}
+}
+
 func TestPatternShrink(t *testing.T) {
 	p := newPattern(1024, 1024)
 	p.window = 16
