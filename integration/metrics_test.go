@@ -46,6 +46,24 @@ func logRetries(t *testing.T, scenario, addr, remote string) {
 		metricSum(body, "earthmount_retries_total", r), metricSum(body, "earthmount_auth_renewals_total", r))
 }
 
+// metricWant is a lower bound on the sum of a metric's series that carry
+// all of labels.
+type metricWant struct {
+	name   string
+	labels []string
+	min    float64
+}
+
+// metricsAtLeast checks every want against the scraped body.
+func metricsAtLeast(t *testing.T, body []byte, wants []metricWant) {
+	t.Helper()
+	for _, w := range wants {
+		if got := metricSum(body, w.name, w.labels...); got < w.min {
+			t.Errorf("%s%v = %v, want at least %v", w.name, w.labels, got, w.min)
+		}
+	}
+}
+
 // metricSum adds up the samples of name whose labels include every one of
 // labels (`remote="x"` each).
 func metricSum(body []byte, name string, labels ...string) float64 {
