@@ -12,7 +12,8 @@ type Store interface {
 	// empty Delimiter the listing is flat: every key below the prefix, at
 	// any depth. Objects and Prefixes are each in strictly increasing byte
 	// order, and pages continue where the previous one ended. An object
-	// whose key equals req.Prefix (a directory marker) is left out. Pages
+	// whose key equals req.Prefix (a directory marker) is left out and
+	// reported by ListPage.Marker instead. Pages
 	// may be short or even empty; only an empty Next ends the listing.
 	// Listing a prefix that names no bucket or container of the store
 	// returns ErrNotExist; a prefix with no keys in an existing bucket

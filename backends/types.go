@@ -50,4 +50,9 @@ type ListPage struct {
 	Prefixes []string
 	// Next is the token for the following page; empty at the end.
 	Next string
+	// Marker reports that the listed prefix's own directory marker (an
+	// object whose key equals the prefix) exists; it is left out of
+	// Objects. Only the first page can report it, the marker sorting
+	// first. It tells an empty directory made by mkdir from nothing.
+	Marker bool
 }

@@ -147,8 +147,9 @@ func (m *Meta) probe(ctx context.Context, prefix, name string) (Entry, error) {
 	wg.Wait()
 
 	// A page that continues holds more keys below: the first key may be
-	// the directory's own marker, which stores leave out of the page.
-	isDir := listErr == nil && (len(page.Objects)+len(page.Prefixes) > 0 || page.Next != "")
+	// the directory's own marker, which stores leave out of the page and
+	// report as Marker (alone, it is an empty directory made by mkdir).
+	isDir := listErr == nil && (len(page.Objects)+len(page.Prefixes) > 0 || page.Next != "" || page.Marker)
 	listGone := listErr == nil || errors.Is(listErr, backends.ErrNotExist)
 	switch {
 	case isDir:

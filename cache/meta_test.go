@@ -122,6 +122,7 @@ func TestLookupProbe(t *testing.T) {
 	s.Put("b/d/both/y", []byte("2"))
 	s.Put("b/d/marker", nil)
 	s.Put("b/d/marker/z", []byte("3"))
+	s.Put("b/d/empty/", nil) // mkdir's marker, nothing under it
 	tests := []struct {
 		name    string
 		want    Entry
@@ -133,6 +134,7 @@ func TestLookupProbe(t *testing.T) {
 		{"both~object", Entry{Name: "both~object", Info: aliasObj, Stat: true}, nil},
 		{"marker", Entry{Name: "marker", Dir: true}, nil},
 		{"marker~object", Entry{}, backends.ErrNotExist},
+		{"empty", Entry{Name: "empty", Dir: true}, nil},
 		{"missing", Entry{}, backends.ErrNotExist},
 		{"..", Entry{}, backends.ErrNotExist},
 	}

@@ -112,6 +112,7 @@ func (s *Store) List(ctx context.Context, req backends.ListRequest) (backends.Li
 		limit = 1000
 	}
 	s.mu.Lock()
+	_, marker := s.objects[req.Prefix]
 	keys := make([]string, 0, len(s.objects))
 	for k := range s.objects {
 		if strings.HasPrefix(k, req.Prefix) && k > req.Token && k != req.Prefix {
@@ -121,7 +122,7 @@ func (s *Store) List(ctx context.Context, req backends.ListRequest) (backends.Li
 	s.mu.Unlock()
 	sort.Strings(keys)
 
-	var page backends.ListPage
+	page := backends.ListPage{Marker: marker && req.Prefix != "" && req.Token < req.Prefix}
 	n, last := 0, ""
 	for i := 0; i < len(keys) && n < limit; i++ {
 		k := keys[i]

@@ -153,7 +153,8 @@ func (s *Store) listBucket(ctx context.Context, req backends.ListRequest, bucket
 	for _, o := range out.Contents {
 		key := aws.ToString(o.Key)
 		if key == prefix {
-			continue // the directory marker of the listed prefix
+			page.Marker = true // the directory marker of the listed prefix
+			continue
 		}
 		page.Objects = append(page.Objects, backends.ObjectInfo{
 			Key:     bucket + "/" + key,

@@ -121,6 +121,19 @@ func (s *suite) testMarkerOmitted(t *testing.T) {
 			t.Errorf("List(%q, %q) is empty", marker, delim)
 		}
 	}
+	// The first page reports the marker, so that an empty directory made
+	// by mkdir can be told from nothing; a directory without one does not.
+	for prefix, want := range map[string]bool{marker: true, s.f.Root + "unicode/": false} {
+		for _, delim := range []string{"/", ""} {
+			page, err := s.st.List(t.Context(), backends.ListRequest{Prefix: prefix, Delimiter: delim, Limit: 1})
+			if err != nil {
+				t.Fatalf("List(%q, %q, limit 1): %v", prefix, delim, err)
+			}
+			if page.Marker != want {
+				t.Errorf("List(%q, %q, limit 1).Marker = %v, want %v", prefix, delim, page.Marker, want)
+			}
+		}
+	}
 	l, err := s.listAll(t, backends.ListRequest{Prefix: s.f.Root, Delimiter: "/"})
 	if err != nil {
 		t.Fatalf("List(%q): %v", s.f.Root, err)

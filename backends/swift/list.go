@@ -161,7 +161,7 @@ func (s *Store) listContainer(ctx context.Context, req backends.ListRequest, con
 		case e.Subdir != "":
 			page.Prefixes = append(page.Prefixes, container+"/"+e.Subdir)
 		case e.Name == prefix:
-			// the directory marker of the listed prefix
+			page.Marker = true // the directory marker of the listed prefix
 		default:
 			if e.Bytes == 0 && mayBeManifest(e) {
 				empty = append(empty, len(page.Objects))
