@@ -30,6 +30,7 @@ func TestRetryPolicy(t *testing.T) {
 		{"500 forever stops at the cap", 500, "InternalError", 100, false, 3},
 		{"403 fails fast", 403, "AccessDenied", 100, false, 1},
 		{"404 fails fast", 404, "NoSuchKey", 100, false, 1},
+		{"416 fails fast", 416, "InvalidRange", 100, false, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFakeS3(t, "b")
