@@ -325,10 +325,21 @@ func (h *writeHandle) Write(ctx context.Context, data []byte, off int64) (uint32
 	l := h.local
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.broken != 0 {
+		return 0, l.broken
+	}
 	if end := off + int64(len(data)); end > l.size {
 		if err := l.spool.reserve(end - l.size); err != nil {
 			h.node.fsys.log.Warn("spool full; the file will not be uploaded", "path", h.node.path(), "spool", l.spool.Dir())
 			l.broken = syscall.ENOSPC
+			// It will never be uploaded: give its spool space back now,
+			// not at the release, which the kernel sends some time after
+			// close returns (the next file written would find the spool
+			// still full).
+			if l.f.Truncate(0) == nil {
+				l.spool.release(l.size)
+				l.size = 0
+			}
 			return 0, syscall.ENOSPC
 		}
 		l.size = end
