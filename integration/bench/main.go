@@ -120,7 +120,7 @@ func (b *bench) run(ctx context.Context) (err error) {
 	if b.work, err = os.MkdirTemp("", "earthmount-bench-"); err != nil {
 		return err
 	}
-	defer b.removeWork()
+	defer testenv.RemoveWorkDir(os.Stderr, "bench", b.work, b.opts.keep)
 	b.home = filepath.Join(b.work, "home")
 	for _, d := range []string{b.home, filepath.Join(b.work, "mnt"), filepath.Join(b.work, "logs")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -168,27 +168,6 @@ func (b *bench) has(name string) bool {
 
 func (b *bench) progress(msg string) {
 	fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", time.Since(b.started).Seconds(), msg)
-}
-
-// removeWork deletes the work directory, unless -keep, or unless
-// something is still mounted inside it (then deleting would reach into
-// the mount).
-func (b *bench) removeWork() {
-	if b.opts.keep {
-		fmt.Fprintln(os.Stderr, "bench: kept", b.work)
-		return
-	}
-	entries, _ := os.ReadDir(filepath.Join(b.work, "mnt"))
-	for _, e := range entries {
-		dir := filepath.Join(b.work, "mnt", e.Name())
-		if fstype, _, _ := testenv.MountedAt(dir); fstype != "" {
-			fmt.Fprintf(os.Stderr, "bench: %s is still mounted (%s); leaving %s in place\n", dir, fstype, b.work)
-			return
-		}
-	}
-	if err := os.RemoveAll(b.work); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-	}
 }
 
 // withMount mounts t afresh (a new mount has a cold kernel page cache),

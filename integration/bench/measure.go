@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/earthmount/earthmount/integration/testenv"
 	"path/filepath"
+
+	"github.com/earthmount/earthmount/integration/testenv"
 )
 
 // measure runs every workload at one latency. Within a run the tools take

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -49,28 +47,11 @@ func (b *bench) setup() string {
 		"(which also drops the kernel's page cache for the mount); the tools take turns within each run. "+
 		"MB/s = 10^6 bytes/s; the ratio is to the direct download at the same RTT. Each cp, find and rsync is "+
 		"bounded by %d s: \"> N s\" means the first run hit the bound and was not repeated.",
-		machine(), testenv.VersityTool().Version,
+		testenv.Machine(), testenv.VersityTool().Version,
 		thousands(treeDirs*treePerDir), treeFileSize, treeDirs,
 		thousands(smallFiles), smallMin>>10, smallMax>>10, float64(b.fx.smallBytes)/(1<<20), smallDirs,
 		strings.Join(rtts, " and "), testenv.ToxiproxyTool().Version, b.earthmountVersion(),
-		b.opts.runs, plural(b.opts.runs), int(b.opts.timeout.Seconds()))
-}
-
-// machine describes the CPU and kernel.
-func machine() string {
-	model := runtime.GOARCH
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "model name"); ok {
-				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-				break
-			}
-		}
-		f.Close()
-	}
-	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	return fmt.Sprintf("%d cores (%s), Linux %s", runtime.NumCPU(), model, strings.TrimSpace(string(kernel)))
+		b.opts.runs, testenv.Plural(b.opts.runs), int(b.opts.timeout.Seconds()))
 }
 
 func (b *bench) earthmountVersion() string {
@@ -109,7 +90,7 @@ func (b *bench) mainTable(w *strings.Builder) {
 	for _, lat := range b.srv.latencies {
 		if c := b.res.cells[cellKey{"earthmount", lat.RTT, mRSS}]; c != nil && len(c.vals) > 0 {
 			fmt.Fprintf(w, "(d) earthmount at %s, --cache-memory %s: peak RSS (VmHWM) median %s MiB, max %s MiB over %d run%s (target: at most the budget plus 100 MiB = 356 MiB).\n",
-				lat, cacheMemory, fmtMiB(median(c.vals)), fmtMiB(maxOf(c.vals)), len(c.vals), plural(len(c.vals)))
+				lat, cacheMemory, fmtMiB(median(c.vals)), fmtMiB(maxOf(c.vals)), len(c.vals), testenv.Plural(len(c.vals)))
 		}
 	}
 	fmt.Fprintln(w)

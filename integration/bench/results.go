@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/earthmount/earthmount/integration/testenv"
 )
 
 // A metric is one workload's number: MB/s for reads, seconds for the
@@ -119,7 +121,7 @@ func (c *cell) text(format func(float64) string, unit string) string {
 	}
 	s := format(median(c.vals)) + unit
 	if c.over > 0 || c.err != nil {
-		s += fmt.Sprintf(" (%d run%s; then %s)", len(c.vals), plural(len(c.vals)), c.failure())
+		s += fmt.Sprintf(" (%d run%s; then %s)", len(c.vals), testenv.Plural(len(c.vals)), c.failure())
 	}
 	return s
 }
@@ -129,13 +131,6 @@ func (c *cell) failure() string {
 		return fmt.Sprintf("> %d s", int(c.over.Seconds()))
 	}
 	return "failed"
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // raw lists every run's value, for the notes under the table.

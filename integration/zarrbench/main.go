@@ -151,7 +151,7 @@ func (b *bench) run(ctx context.Context) (err error) {
 	if b.work, err = os.MkdirTemp("", "earthmount-zarrbench-"); err != nil {
 		return err
 	}
-	defer b.removeWork()
+	defer testenv.RemoveWorkDir(os.Stderr, "zarrbench", b.work, b.opts.keep)
 	for _, d := range []string{"home", "mnt", "logs", "local"} {
 		if err := os.MkdirAll(filepath.Join(b.work, d), 0o755); err != nil {
 			return err
@@ -230,24 +230,4 @@ func (b *bench) stopServers() error {
 
 func (b *bench) progress(msg string) {
 	fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", time.Since(b.started).Seconds(), msg)
-}
-
-// removeWork deletes the work directory unless -keep or unless something
-// is still mounted in it (deleting would then reach into the mount).
-func (b *bench) removeWork() {
-	if b.opts.keep {
-		fmt.Fprintln(os.Stderr, "zarrbench: kept", b.work)
-		return
-	}
-	entries, _ := os.ReadDir(filepath.Join(b.work, "mnt"))
-	for _, e := range entries {
-		dir := filepath.Join(b.work, "mnt", e.Name())
-		if fstype, _, _ := testenv.MountedAt(dir); fstype != "" {
-			fmt.Fprintf(os.Stderr, "zarrbench: %s is still mounted (%s); leaving %s\n", dir, fstype, b.work)
-			return
-		}
-	}
-	if err := os.RemoveAll(b.work); err != nil {
-		fmt.Fprintln(os.Stderr, "zarrbench:", err)
-	}
 }

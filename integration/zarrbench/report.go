@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
@@ -61,9 +58,9 @@ func (b *bench) setup() string {
 		"Ratios: best anchor ÷ earthmount (above 1: earthmount faster), earthmount ÷ lower bound, "+
 		"and earthmount ÷ floor, where floor = max(lower bound, local disk): the lower bound has no Python in it, "+
 		"and no reader can beat the slower of the network and the computation.",
-		machine(), testenv.VersityTool().Version, testenv.ToxiproxyTool().Version, b.opts.steps,
+		testenv.Machine(), testenv.VersityTool().Version, testenv.ToxiproxyTool().Version, b.opts.steps,
 		float64(b.zarrBytes)/1e6, strings.Join(needs, "; "), testenv.Python, cacheMemory,
-		version("rclone", "version"), version("s3fs", "--version"), b.opts.runs, plural(b.opts.runs),
+		version("rclone", "version"), version("s3fs", "--version"), b.opts.runs, testenv.Plural(b.opts.runs),
 		int(b.opts.timeout.Seconds()))
 }
 
@@ -140,30 +137,6 @@ func version(prog, flag string) string {
 		}
 	}
 	return prog
-}
-
-// machine describes the CPU and kernel.
-func machine() string {
-	model := runtime.GOARCH
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "model name"); ok {
-				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-				break
-			}
-		}
-		f.Close()
-	}
-	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	return fmt.Sprintf("%d cores (%s), Linux %s", runtime.NumCPU(), model, strings.TrimSpace(string(kernel)))
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func (b *bench) trafficTable(w *strings.Builder) {
